@@ -1,0 +1,38 @@
+# Common Ground — the two commands: `make run` (demo end to end) and `make test` (all tests).
+PY      ?= python3.11
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-$(shell cat requirements.lock requirements-bootstrap.txt pyproject.toml | sha256sum | cut -c1-12)
+SCALE   ?= county
+export DO_NOT_TRACK := 1
+
+.PHONY: run test venv lint lock bench clean
+
+$(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml
+	rm -f $(VENV)/.installed-*
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-bootstrap.txt
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m warehouse.demo_run --scale $(SCALE)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --scale $(SCALE)
+
+lock: $(STAMP)
+	$(BIN)/uv pip compile -q --python-version 3.11 requirements.in -o requirements.lock
+
+clean:
+	rm -rf var
