@@ -1,0 +1,17 @@
+-- Vacancies open on the as-of date (not deleted, not past their closing date), with their LSOA.
+select
+    v.vacancy_key,
+    v.bureau_feed,
+    v.vacancy_id,
+    v.title,
+    v.organisation_name,
+    v.hours_per_week,
+    v.start_date,
+    v.closing_date,
+    v.postcode,
+    pc.lsoa_code
+from {{ ref('stg_bureaus__vacancies') }} as v
+left join {{ ref('stg_ons__postcodes') }} as pc
+    on v.postcode_key = pc.postcode_key
+where not v.is_deleted
+  and (v.closing_date is null or v.closing_date >= {{ as_of_date() }})

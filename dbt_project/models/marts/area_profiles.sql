@@ -1,0 +1,76 @@
+-- One row per LSOA joining geography, census, deprivation and what every partner feed holds there.
+with population as (
+    select
+        lsoa_code,
+        sum(population) as population_total,
+        sum(case when age_band_code <> '1' then population else 0 end) as population_16_plus,
+        sum(case when age_band_code in ('6', '7') then population else 0 end) as population_65_plus
+    from {{ ref('stg_census__population_age_sex') }}
+    group by lsoa_code
+),
+
+ethnicity as (
+    select
+        lsoa_code,
+        sum(case when ethnic_group_code <> '4' then population else 0 end) as population_not_white,
+        sum(population) as population_ethnicity_total
+    from {{ ref('stg_census__population_ethnicity') }}
+    group by lsoa_code
+),
+
+respondents as (
+    select lsoa_code, count(*) as survey_responses
+    from {{ ref('stg_surveys__respondents') }}
+    where lsoa_code is not null
+    group by lsoa_code
+),
+
+services as (
+    select lsoa_code, count(*) as service_locations
+    from {{ ref('int_service_locations_geocoded') }}
+    where lsoa_code is not null
+    group by lsoa_code
+),
+
+vacancies as (
+    select lsoa_code, count(*) as open_vacancies
+    from {{ ref('int_vacancies_filtered') }}
+    where lsoa_code is not null
+    group by lsoa_code
+),
+
+volunteers as (
+    select lsoa_code, count(*) as registered_volunteers
+    from {{ ref('stg_bureaus__volunteers') }}
+    where lsoa_code is not null
+    group by lsoa_code
+)
+
+select
+    l.lsoa_code,
+    l.lsoa_name,
+    l.ward_code,
+    l.ward_name,
+    l.lad_code,
+    l.lad_name,
+    l.latitude,
+    l.longitude,
+    cast(coalesce(p.population_total, 0) as bigint) as population_total,
+    cast(coalesce(p.population_16_plus, 0) as bigint) as population_16_plus,
+    cast(round(100.0 * p.population_65_plus / nullif(p.population_total, 0), 1) as double) as pct_aged_65_plus,
+    cast(round(100.0 * e.population_not_white / nullif(e.population_ethnicity_total, 0), 1) as double)
+        as pct_ethnic_minority,
+    d.imd_rank,
+    d.imd_decile,
+    {{ suppress_small('r.survey_responses') }} as survey_responses,
+    cast(coalesce(s.service_locations, 0) as bigint) as service_locations,
+    cast(coalesce(v.open_vacancies, 0) as bigint) as open_vacancies,
+    {{ suppress_small('vol.registered_volunteers') }} as registered_volunteers
+from {{ ref('stg_ons__lsoas') }} as l
+left join population as p on l.lsoa_code = p.lsoa_code
+left join ethnicity as e on l.lsoa_code = e.lsoa_code
+left join {{ ref('stg_imd__deprivation') }} as d on l.lsoa_code = d.lsoa_code
+left join respondents as r on l.lsoa_code = r.lsoa_code
+left join services as s on l.lsoa_code = s.lsoa_code
+left join vacancies as v on l.lsoa_code = v.lsoa_code
+left join volunteers as vol on l.lsoa_code = vol.lsoa_code

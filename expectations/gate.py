@@ -1,0 +1,109 @@
+"""The quality gate: run every suite on pandas frames read from the private warehouse.
+
+GX runs on pandas batches pulled from DuckDB (GX's SQL sources over duckdb-engine give false
+failures). A checkpoint can report success=False without raising, so every result is checked and a
+failing suite raises QualityGateError naming the failing expectations. Results go to meta.gx_results.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from expectations.mart_suites import MART_SUITES
+from expectations.raw_suites import RAW_SUITES
+from expectations.suite import SuiteSpec
+from warehouse.duck import write_connection
+from warehouse.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+ALL_SUITES: list[SuiteSpec] = [*RAW_SUITES, *MART_SUITES]
+
+
+class QualityGateError(RuntimeError):
+    """At least one expectation failed; nothing may be published."""
+
+
+def _gx() -> Any:
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+
+    return gx
+
+
+def _context(gx: Any) -> Any:
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(),
+                               progress_bars=ProgressBarsConfig(globally=False))
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def validate_frame(spec: SuiteSpec, frame: Any, context: Any | None = None) -> dict[str, Any]:
+    """Validate one pandas frame against one suite; returns a JSON-able result."""
+    gx = _gx()
+    context = context or _context(gx)
+    source = context.data_sources.add_pandas(f"cg_{spec.name}")
+    batch = source.add_dataframe_asset(name=spec.name).add_batch_definition_whole_dataframe("all")
+    suite = context.suites.add(gx.ExpectationSuite(name=spec.name))
+    for expectation in spec.expectations(gx.expectations):
+        suite.add_expectation(expectation)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(data=batch, suite=suite, name=f"validate_{spec.name}"))
+    result = definition.run(batch_parameters={"dataframe": frame})
+    failed = []
+    for r in result.results:
+        if not r.success:
+            kwargs = {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"}
+            failed.append({"expectation": r.expectation_config.type, "kwargs": json.loads(json.dumps(kwargs,
+                                                                                                   default=str)),
+                           "unexpected_count": (r.result or {}).get("unexpected_count"),
+                           "observed": str((r.result or {}).get("observed_value"))[:200]})
+    return {"suite": spec.name, "table": spec.table, "success": bool(result.success),
+            "evaluated": len(result.results), "failed": failed, "rows": len(frame)}
+
+
+def run_gate(run_id: str, settings: Settings | None = None,
+             suites: list[SuiteSpec] | None = None) -> list[dict[str, Any]]:
+    """Validate every suite's table; record results; raise if any suite failed."""
+    settings = settings or get_settings()
+    suites = suites if suites is not None else ALL_SUITES
+    gx = _gx()
+    context = _context(gx)
+    results: list[dict[str, Any]] = []
+    with write_connection(settings.warehouse_path) as con:
+        tables = {f"{s}.{t}" for s, t in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+        for spec in suites:
+            if spec.table not in tables:
+                results.append({"suite": spec.name, "table": spec.table, "success": False, "evaluated": 0,
+                                "failed": [{"expectation": "table_exists", "kwargs": {}, "unexpected_count": None,
+                                            "observed": "missing"}], "rows": 0})
+                continue
+            frame = con.execute(f"SELECT * FROM {spec.table}").df()
+            results.append(validate_frame(spec, frame, context))
+        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
+        con.execute("""CREATE TABLE IF NOT EXISTS meta.gx_results (run_id VARCHAR, checked_at TIMESTAMPTZ,
+                       suite VARCHAR, table_name VARCHAR, success BOOLEAN, evaluated INTEGER, rows BIGINT,
+                       failed VARCHAR)""")
+        con.execute("DELETE FROM meta.gx_results WHERE run_id = ?", [run_id])
+        now = datetime.now(UTC)
+        for r in results:
+            con.execute("INSERT INTO meta.gx_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [run_id, now, r["suite"], r["table"], r["success"], r["evaluated"], r["rows"],
+                         json.dumps(r["failed"])])
+    failing = [r for r in results if not r["success"]]
+    for r in results:
+        log.info("GX %-32s %s (%d expectations, %d rows)", r["suite"], "passed" if r["success"] else "FAILED",
+                 r["evaluated"], r["rows"])
+    if failing:
+        detail = "; ".join(f"{r['suite']}: " + ", ".join(f["expectation"] + str(f["kwargs"].get("column", ""))
+                                                         for f in r["failed"][:3]) for r in failing)
+        raise QualityGateError(f"{len(failing)} GX suite(s) failed: {detail}")
+    return results

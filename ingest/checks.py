@@ -1,0 +1,65 @@
+"""Small record-level validators shared by the feed readers. Each returns a reason or None."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+LSOA = re.compile(r"^[EW]01\d{6}$")
+WARD = re.compile(r"^[EW]05\d{6}$")
+DISTRICT = re.compile(r"^[EW]0[6789]\d{6}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def code_problem(value: str | None, pattern: re.Pattern[str], what: str) -> str | None:
+    if not value:
+        return f"{what} is missing"
+    return None if pattern.match(value.strip()) else f"{what} {value!r} is malformed"
+
+
+def int_problem(value: str | None, what: str, lo: int | None = None, hi: int | None = None) -> str | None:
+    if value is None or value.strip() == "":
+        return f"{what} is missing"
+    try:
+        number = int(value.strip())
+    except ValueError:
+        return f"{what} {value!r} is not an integer"
+    if lo is not None and number < lo:
+        return f"{what} {number} is below {lo}"
+    if hi is not None and number > hi:
+        return f"{what} {number} is above {hi}"
+    return None
+
+
+def float_problem(value: str | None, what: str, lo: float, hi: float, *, required: bool = True) -> str | None:
+    if value is None or str(value).strip() == "":
+        return f"{what} is missing" if required else None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return f"{what} {value!r} is not a number"
+    return None if lo <= number <= hi else f"{what} {number} is outside {lo}..{hi}"
+
+
+_TIMESTAMP_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """Parse the timestamp forms partner exports use; naive times are UK local, treated as UTC."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+        for fmt in _TIMESTAMP_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,138 @@
+"""Area profiles: ONS-style geography, census tables, IMD and the postcode lookup (CSV files)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ingest.checks import DISTRICT, LSOA, WARD, code_problem, float_problem, int_problem
+from ingest.csv_text import map_header, parse_csv
+from ingest.http_client import FeedClient
+from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
+from ingest.sources import Source
+
+Row = dict[str, str]
+
+
+@dataclass(frozen=True)
+class AreaFile:
+    """One CSV of the bundle: its URL path, header → raw column map, raw table and row checks."""
+
+    path: str
+    table: str
+    columns: dict[str, str]
+    key: tuple[str, ...]
+    check: Callable[[Row], str | None]
+
+
+def _first(*problems: str | None) -> str | None:
+    return next((p for p in problems if p), None)
+
+
+def _check_lookup(r: Row) -> str | None:
+    return _first(
+        code_problem(r["lsoa_code"], LSOA, "LSOA code"),
+        code_problem(r["ward_code"], WARD, "ward code"),
+        code_problem(r["lad_code"], DISTRICT, "district code"),
+        float_problem(r["latitude"], "latitude", 49.0, 61.0),
+        float_problem(r["longitude"], "longitude", -8.7, 2.0),
+    )
+
+
+def _check_observation(r: Row) -> str | None:
+    return _first(code_problem(r["lsoa_code"], LSOA, "LSOA code"),
+                  int_problem(r["observation"], "Observation", lo=0))
+
+
+def _check_imd(r: Row) -> str | None:
+    return _first(
+        code_problem(r["lsoa_code"], LSOA, "LSOA code"),
+        int_problem(r["imd_rank"], "IMD rank", lo=1, hi=33755),
+        int_problem(r["imd_decile"], "IMD decile", lo=1, hi=10),
+    )
+
+
+def _check_postcode(r: Row) -> str | None:
+    from ingest.pseudonymise import normalise_postcode
+
+    if normalise_postcode(r["pcds"]) is None:
+        return f"postcode {r['pcds']!r} is malformed"
+    return _first(
+        code_problem(r["lsoa_code"], LSOA, "LSOA code"),
+        float_problem(r["latitude"], "latitude", 49.0, 61.0, required=False),
+        float_problem(r["longitude"], "longitude", -8.7, 2.0, required=False),
+    )
+
+
+_OBS_BY_LSOA = {
+    "Lower layer Super Output Areas Code": "lsoa_code",
+    "Lower layer Super Output Areas": "lsoa_name",
+}
+
+AREA_FILES: tuple[AreaFile, ...] = (
+    AreaFile("lsoa_lookup.csv", "ons_lsoa_lookup", {
+        "LSOA21CD": "lsoa_code", "LSOA21NM": "lsoa_name", "WD24CD": "ward_code", "WD24NM": "ward_name",
+        "LAD24CD": "lad_code", "LAD24NM": "lad_name", "LAT": "latitude", "LONG": "longitude",
+    }, ("lsoa_code",), _check_lookup),
+    AreaFile("census_age_sex.csv", "census_age_sex", {
+        **_OBS_BY_LSOA,
+        "Sex (2 categories) Code": "sex_code", "Sex (2 categories)": "sex_label",
+        "Age (7 categories) Code": "age_band_code", "Age (7 categories)": "age_band_label",
+        "Observation": "observation",
+    }, ("lsoa_code", "sex_code", "age_band_code"), _check_observation),
+    AreaFile("census_ethnicity.csv", "census_ethnicity", {
+        **_OBS_BY_LSOA,
+        "Ethnic group (6 categories) Code": "ethnic_group_code",
+        "Ethnic group (6 categories)": "ethnic_group_label",
+        "Observation": "observation",
+    }, ("lsoa_code", "ethnic_group_code"), _check_observation),
+    AreaFile("imd.csv", "imd", {
+        "LSOA code (2021)": "lsoa_code", "LSOA name (2021)": "lsoa_name",
+        "Local Authority District code (2024)": "lad_code", "Local Authority District name (2024)": "lad_name",
+        "Index of Multiple Deprivation (IMD) Rank": "imd_rank",
+        "Index of Multiple Deprivation (IMD) Decile": "imd_decile",
+    }, ("lsoa_code",), _check_imd),
+    AreaFile("postcodes.csv", "ons_postcodes", {
+        "pcd": "pcd", "pcd2": "pcd2", "pcds": "pcds", "dointr": "date_introduced", "doterm": "date_terminated",
+        "oslaua": "lad_code", "osward": "ward_code", "lsoa21": "lsoa_code", "lat": "latitude", "long": "longitude",
+    }, ("pcds",), _check_postcode),
+)
+
+
+def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -> Landing:
+    """Fetch every file of the bundle; rows failing checks or repeating a key go to quarantine."""
+    landing = Landing(context=context, received=0, loaded=0)
+    for spec in AREA_FILES:
+        payload = client.get(f"{source.path.rstrip('/')}/{spec.path}")
+        landing.payloads.append(payload)
+        parsed = parse_csv(payload.content)
+        positions, extra = map_header(parsed.header, spec.columns, what=spec.path)
+        if extra:
+            landing.notes.append(f"{spec.path}: ignored extra column(s) {extra}")
+        if parsed.encoding != "utf-8":
+            landing.notes.append(f"{spec.path}: decoded as {parsed.encoding}")
+        good: list[Row] = []
+        seen: set[tuple[str, ...]] = set()
+        for line_no, cells in enumerate(parsed.rows, start=2):
+            landing.received += 1
+            row = {col: (cells[i].strip() if i < len(cells) else "") for col, i in positions.items()}
+            reason = None
+            if len(cells) != len(parsed.header):
+                reason = f"row has {len(cells)} cells, header has {len(parsed.header)}"
+            reason = reason or spec.check(row)
+            key = tuple(row[k].strip().upper() for k in spec.key)
+            if reason is None and key in seen:
+                reason = f"duplicate key {dict(zip(spec.key, key, strict=True))}"
+            if reason:
+                landing.quarantine.append(QuarantineRecord(
+                    entity=spec.table, reason=reason, record={"line": line_no, **row},
+                    record_key=f"{spec.path}:{line_no}", payload_sha256=payload.sha256,
+                ))
+                continue
+            seen.add(key)
+            good.append(row)
+        rows = strings_table(good, list(spec.columns.values()))
+        landing.tables.append(RawTable(spec.table, with_provenance(rows, context, payload.fetched_at,
+                                                                   payload.sha256)))
+        landing.loaded += len(good)
+    return landing

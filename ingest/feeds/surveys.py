@@ -1,0 +1,305 @@
+"""Agency surveys: questionnaire JSON plus a survey-tool CSV export per agency.
+
+Identifying columns (email, surname, date of birth, postcode) are normalised and keyed-hashed here,
+before anything is written; only coarse geography (LSOA, from the postcode lookup) and a census age
+band (from the date of birth) are kept in clear. Answers land in long form (one row per answered
+question) so a new agency's questionnaire needs no code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ingest.checks import parse_timestamp
+from ingest.csv_text import SchemaDriftError, parse_csv
+from ingest.http_client import FeedClient, FeedError, Payload
+from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
+from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
+
+QUESTIONNAIRE_COLUMNS = ["survey_id", "agency", "agency_name", "title", "period", "fieldwork_start",
+                         "fieldwork_end", "header_style", "value_style", "csv_encoding", "questionnaire_json"]
+QUESTION_COLUMNS = ["survey_id", "column_id", "position", "column_text", "role", "identifier",
+                    "question_type", "scale_min", "scale_max"]
+OPTION_COLUMNS = ["survey_id", "question_id", "option_code", "option_label", "position"]
+RESPONDENT_COLUMNS = ["survey_id", "response_id", "submitted_at", "email_hash", "surname_hash", "dob_hash",
+                      "postcode_hash", "postcode_status", "lsoa_code", "age_band_code"]
+ANSWER_COLUMNS = ["survey_id", "response_id", "question_id", "answer_code"]
+ROLES = {"response_id", "submitted_at", "identifier", "question"}
+IDENTIFIERS = {"email", "surname", "dob", "postcode", "first_name"}
+
+# Census "Age (7 categories)" bands, by lower bound of age in years.
+AGE_BANDS = ((75, "7"), (65, "6"), (50, "5"), (35, "4"), (25, "3"), (16, "2"), (0, "1"))
+
+
+def age_band(dob: date | None, on: date) -> str | None:
+    if dob is None or dob > on:
+        return None
+    years = on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+    return next(code for lower, code in AGE_BANDS if years >= lower)
+
+
+@dataclass
+class Question:
+    id: str
+    text: str
+    role: str
+    identifier: str | None
+    type: str | None
+    scale: tuple[int, int] | None
+    options: dict[str, str]  # folded code or label -> code
+
+
+def parse_questionnaire(doc: dict[str, Any], survey_id: str) -> list[Question]:
+    """Validate a questionnaire definition; malformed ones are a clear error, not a guess."""
+    if doc.get("survey_id") != survey_id:
+        raise SchemaDriftError(f"questionnaire survey_id {doc.get('survey_id')!r} != index entry {survey_id!r}")
+    columns = doc.get("columns")
+    if not isinstance(columns, list) or not columns:
+        raise SchemaDriftError(f"questionnaire {survey_id}: 'columns' missing or empty")
+    questions: list[Question] = []
+    for col in columns:
+        role = col.get("role")
+        if role not in ROLES or not col.get("id"):
+            raise SchemaDriftError(f"questionnaire {survey_id}: column {col!r} has no id or an unknown role")
+        if role == "identifier" and col.get("identifier") not in IDENTIFIERS:
+            raise SchemaDriftError(f"questionnaire {survey_id}: identifier column {col['id']} of unknown kind")
+        options: dict[str, str] = {}
+        for opt in col.get("options") or []:
+            code = str(opt["code"]).strip()
+            options[code.casefold()] = code
+            options[str(opt.get("label", code)).strip().casefold()] = code
+        scale = (int(col["min"]), int(col["max"])) if col.get("type") == "scale" else None
+        questions.append(Question(
+            id=str(col["id"]), text=str(col.get("text") or col["id"]), role=role,
+            identifier=col.get("identifier"), type=col.get("type"), scale=scale, options=options,
+        ))
+    roles = Counter(q.role for q in questions)
+    if roles["response_id"] != 1:
+        raise SchemaDriftError(f"questionnaire {survey_id}: needs exactly one response_id column")
+    return questions
+
+
+def _answer_code(q: Question, value: str) -> tuple[str | None, str | None]:
+    """Return (code, problem) for one non-blank answer cell."""
+    folded = value.strip().casefold()
+    if folded in q.options:
+        return q.options[folded], None
+    if q.scale is not None:
+        try:
+            number = int(folded)
+        except ValueError:
+            return None, f"{q.id}: {value!r} is not a number on the {q.scale[0]}-{q.scale[1]} scale"
+        if q.scale[0] <= number <= q.scale[1]:
+            return str(number), None
+        return None, f"{q.id}: {number} is outside the {q.scale[0]}-{q.scale[1]} scale"
+    return None, f"{q.id}: {value!r} is not one of the question's options"
+
+
+def postcode_lookup(con: duckdb.DuckDBPyConnection, postcodes: set[str]) -> dict[str, tuple[str, bool]]:
+    """Map canonical postcodes to (LSOA, terminated) using the landed ONS postcode lookup."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'ons_postcodes'"
+    ).fetchone()
+    if not exists or not exists[0] or not postcodes:
+        return {}
+    wanted = pa.table({"pcds": pa.array(sorted(postcodes), pa.string())})
+    con.register("_wanted_postcodes", wanted)
+    try:
+        rows = con.execute(
+            """SELECT p.pcds, p.lsoa_code, coalesce(p.date_terminated, '') <> ''
+               FROM raw.ons_postcodes p JOIN _wanted_postcodes w ON upper(p.pcds) = w.pcds"""
+        ).fetchall()
+    finally:
+        con.unregister("_wanted_postcodes")
+    return {pcds.upper(): (lsoa, terminated) for pcds, lsoa, terminated in rows}
+
+
+class SurveyReader:
+    """Reads one survey (questionnaire + responses) into a Landing."""
+
+    def __init__(self, client: FeedClient, pseudonymiser: Pseudonymiser, con: duckdb.DuckDBPyConnection):
+        self.client = client
+        self.pseudo = pseudonymiser
+        self.con = con
+
+    def read(self, entry: dict[str, Any], context: LoadContext) -> Landing:
+        survey_id = str(entry["survey_id"])
+        landing = Landing(context=context, received=0, loaded=0)
+        doc, q_payload = self.client.get_json(entry["questionnaire"])
+        questions = parse_questionnaire(doc, survey_id)
+        payload = self.client.get(entry["responses"])
+        landing.payloads += [q_payload, payload]
+        parsed = parse_csv(payload.content)
+        if parsed.encoding != "utf-8":
+            landing.notes.append(f"responses decoded as {parsed.encoding}")
+        columns = self._match_header(parsed.header, questions, survey_id)
+        skipped_text = [q.id for q in columns if q and q.role == "question" and q.type == "text"]
+        if skipped_text:
+            landing.notes.append(f"free-text answers not ingested (may identify people): {skipped_text}")
+
+        cells_by_row = [self._row(columns, cells, len(parsed.header)) for cells in parsed.rows]
+        postcodes = {pc for cells, _ in cells_by_row if (pc := normalise_postcode(cells.get("@postcode")))}
+        lookup = postcode_lookup(self.con, postcodes)
+        if postcodes and not lookup:
+            landing.notes.append("postcode lookup not loaded yet: LSOA left empty (load area profiles first)")
+
+        response_counts = Counter(cells.get("@response_id") for cells, _ in cells_by_row)
+        first_seen: dict[str, tuple[str, ...]] = {}
+        respondents: list[dict[str, Any]] = []
+        answers: list[dict[str, Any]] = []
+        for line_no, (cells, problem) in enumerate(cells_by_row, start=2):
+            landing.received += 1
+            respondent, row_answers, reason = self._respondent(survey_id, columns, cells, lookup)
+            reason = problem or reason
+            rid = cells.get("@response_id")
+            if reason is None and rid and response_counts[rid] > 1:
+                signature = tuple(sorted(cells.items()))
+                if rid in first_seen:
+                    reason = ("exact duplicate of an earlier row" if first_seen[rid] == signature
+                              else "duplicate response id with different answers")
+                else:
+                    first_seen[rid] = signature
+            if reason:
+                landing.quarantine.append(QuarantineRecord(
+                    entity="survey_response", reason=reason, record_key=f"{survey_id}:{rid or f'line {line_no}'}",
+                    record={"line": line_no, **respondent, "answers": {a["question_id"]: a["answer_code"]
+                                                                       for a in row_answers}},
+                    payload_sha256=payload.sha256,
+                ))
+                continue
+            respondents.append(respondent)
+            answers.extend(row_answers)
+        landing.loaded = len(respondents)
+        landing.tables = self._tables(entry, doc, questions, parsed.encoding, respondents, answers,
+                                      context, payload, q_payload)
+        return landing
+
+    @staticmethod
+    def _match_header(header: list[str], questions: list[Question], survey_id: str) -> list[Question | None]:
+        by_name: dict[str, Question] = {}
+        for q in questions:
+            by_name[q.id.casefold()] = q
+            by_name[q.text.strip().casefold()] = q
+        matched: list[Question | None] = []
+        unknown: list[str] = []
+        for h in header:
+            q = by_name.get(h.strip().casefold())
+            if q is None:
+                unknown.append(h)
+            matched.append(q)
+        if unknown:
+            raise SchemaDriftError(
+                f"{survey_id}: CSV column(s) {unknown} are not in the questionnaire; refusing to guess "
+                "(an undeclared column could carry identifying data)"
+            )
+        if not any(q is not None and q.role == "response_id" for q in matched):
+            raise SchemaDriftError(f"{survey_id}: CSV has no response id column")
+        return matched
+
+    @staticmethod
+    def _row(columns: list[Question | None], cells: list[str], width: int) -> tuple[dict[str, str], str | None]:
+        """Cells keyed by question id (identifiers and metadata keyed by '@role')."""
+        out: dict[str, str] = {}
+        for q, cell in zip(columns, cells, strict=False):
+            if q is None or not cell.strip():
+                continue
+            key = q.id if q.role == "question" else f"@{q.identifier or q.role}"
+            out[key] = cell.strip()
+        problem = None if len(cells) == width else f"row has {len(cells)} cells, header has {width}"
+        return out, problem
+
+    def _respondent(self, survey_id: str, columns: list[Question | None], cells: dict[str, str],
+                    lookup: dict[str, tuple[str, bool]]) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+        reason: str | None = None
+        rid = cells.get("@response_id")
+        submitted = parse_timestamp(cells.get("@submitted_at"))
+        if not rid:
+            reason = "response id is missing"
+        elif cells.get("@submitted_at") and submitted is None:
+            reason = f"submitted_at {cells['@submitted_at']!r} is not a date"
+        dob = parse_dob(cells.get("@dob"))
+        postcode = normalise_postcode(cells.get("@postcode"))
+        if cells.get("@postcode") is None:
+            status, lsoa = "missing", None
+        elif postcode is None:
+            status, lsoa = "malformed", None
+        elif postcode in lookup:
+            lsoa, terminated = lookup[postcode]
+            status = "terminated" if terminated else "live"
+        else:
+            status, lsoa = "unknown", None
+        on = submitted.date() if submitted else date.today()
+        respondent = {
+            "survey_id": survey_id, "response_id": rid,
+            "submitted_at": submitted.isoformat() if submitted else None,
+            "email_hash": self.pseudo.email(cells.get("@email")),
+            "surname_hash": self.pseudo.name("surname", cells.get("@surname")),
+            "dob_hash": self.pseudo.dob(dob),
+            "postcode_hash": self.pseudo.postcode(postcode),
+            "postcode_status": status, "lsoa_code": lsoa, "age_band_code": age_band(dob, on),
+        }
+        answers: list[dict[str, Any]] = []
+        for q in columns:
+            if q is None or q.role != "question" or q.type == "text" or q.id not in cells:
+                continue
+            code, problem = _answer_code(q, cells[q.id])
+            if problem:
+                reason = reason or problem
+                continue
+            answers.append({"survey_id": survey_id, "response_id": rid, "question_id": q.id, "answer_code": code})
+        return respondent, answers, reason
+
+    @staticmethod
+    def _tables(entry: dict[str, Any], doc: dict[str, Any], questions: list[Question], encoding: str,
+                respondents: list[dict[str, Any]], answers: list[dict[str, Any]], context: LoadContext,
+                payload: Payload, q_payload: Payload) -> list[RawTable]:
+        survey_id = str(entry["survey_id"])
+        meta = {
+            "survey_id": survey_id, "agency": doc.get("agency") or entry.get("agency"),
+            "agency_name": entry.get("agency_name"), "title": doc.get("title") or entry.get("title"),
+            "period": doc.get("period") or entry.get("period"), "fieldwork_start": doc.get("fieldwork_start"),
+            "fieldwork_end": doc.get("fieldwork_end"), "header_style": doc.get("header_style"),
+            "value_style": doc.get("value_style"), "csv_encoding": encoding,
+            "questionnaire_json": json.dumps(doc, ensure_ascii=False, sort_keys=True),
+        }
+        question_rows = [{
+            "survey_id": survey_id, "column_id": q.id, "position": i, "column_text": q.text, "role": q.role,
+            "identifier": q.identifier, "question_type": q.type,
+            "scale_min": q.scale[0] if q.scale else None, "scale_max": q.scale[1] if q.scale else None,
+        } for i, q in enumerate(questions, start=1)]
+        option_rows = []
+        for col in doc["columns"]:
+            for i, opt in enumerate(col.get("options") or [], start=1):
+                option_rows.append({"survey_id": survey_id, "question_id": col["id"], "option_code": opt["code"],
+                                    "option_label": opt.get("label"), "position": i})
+
+        def raw(name: str, rows: list[dict[str, Any]], cols: list[str], p: Payload) -> RawTable:
+            return RawTable(name, with_provenance(strings_table(rows, cols), context, p.fetched_at, p.sha256))
+
+        return [
+            raw("survey_questionnaires", [meta], QUESTIONNAIRE_COLUMNS, q_payload),
+            raw("survey_questions", question_rows, QUESTION_COLUMNS, q_payload),
+            raw("survey_options", option_rows, OPTION_COLUMNS, q_payload),
+            raw("survey_respondents", respondents, RESPONDENT_COLUMNS, payload),
+            raw("survey_answers", answers, ANSWER_COLUMNS, payload),
+        ]
+
+
+def fetch_index(client: FeedClient, path: str) -> list[dict[str, Any]]:
+    """The list of surveys the partnership shares; each must name its questionnaire and responses."""
+    doc, payload = client.get_json(path)
+    surveys = doc.get("surveys") if isinstance(doc, dict) else None
+    if not isinstance(surveys, list):
+        raise FeedError(client.source, payload.url, "survey index has no 'surveys' list")
+    for entry in surveys:
+        missing = [k for k in ("survey_id", "questionnaire", "responses") if not entry.get(k)]
+        if missing:
+            raise FeedError(client.source, payload.url, f"survey index entry {entry!r} lacks {missing}")
+    return surveys

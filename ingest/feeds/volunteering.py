@@ -1,0 +1,234 @@
+"""Volunteer bureaus: an RPDE-style incremental vacancy feed and a paged skill bank.
+
+Vacancies are harvested incrementally: the high-water mark (the feed's ``next`` URL plus the last
+``modified``/``id``) lives in ``meta.feed_state`` and is saved in the same transaction as each page's
+upserts, so a harvest interrupted anywhere resumes without skipping or re-applying an item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ingest.checks import parse_timestamp
+from ingest.http_client import FeedClient, FeedError
+from ingest.landing import (
+    Landing,
+    LoadContext,
+    QuarantineRecord,
+    RawTable,
+    load_feed_state,
+    strings_table,
+    with_provenance,
+    write_landing,
+)
+from ingest.paging import iter_pages
+from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
+from ingest.sources import Source
+
+VACANCY_COLUMNS = ["vacancy_id", "state", "kind", "modified", "title", "organisation_id", "organisation_name",
+                   "description", "hours_per_week", "postcode", "start_date", "closing_date", "url", "data_json"]
+ATTRIBUTE_COLUMNS = ["vacancy_id", "attribute", "value"]
+VOLUNTEER_COLUMNS = ["volunteer_id", "first_name_hash", "surname_hash", "email_hash", "dob_hash",
+                     "postcode_hash", "postcode_status", "lsoa_code", "age_band_code", "max_travel_km",
+                     "registered_at"]
+VOLUNTEER_ATTRIBUTE_COLUMNS = ["volunteer_id", "attribute", "value"]
+LIST_ATTRIBUTES = {"skills_needed": "skill", "causes": "cause", "availability": "availability"}
+VOLUNTEER_LISTS = {"skills": "skill", "interests": "interest", "causes": "cause", "availability": "availability"}
+
+
+def _date_problem(value: Any, what: str) -> str | None:
+    if value in (None, ""):
+        return None
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return f"{what} {value!r} is not a date"
+    return None
+
+
+def vacancy_problem(item: dict[str, Any]) -> str | None:
+    if not item.get("id"):
+        return "item has no id"
+    if item.get("state") not in ("updated", "deleted"):
+        return f"state {item.get('state')!r} is not updated/deleted"
+    if not isinstance(item.get("modified"), int):
+        return f"modified {item.get('modified')!r} is not an integer timestamp"
+    if item["state"] == "deleted":
+        return None
+    data = item.get("data")
+    if not isinstance(data, dict):
+        return "updated item has no data"
+    if not data.get("title"):
+        return "vacancy has no title"
+    if data.get("postcode") and normalise_postcode(data["postcode"]) is None:
+        return f"postcode {data['postcode']!r} is malformed"
+    hours = data.get("time_commitment_hours_per_week")
+    if hours is not None and not isinstance(hours, int | float):
+        return f"time_commitment_hours_per_week {hours!r} is not a number"
+    return _date_problem(data.get("start_date"), "start_date") or _date_problem(data.get("closing_date"),
+                                                                               "closing_date")
+
+
+def _vacancy_rows(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    data = item.get("data") or {}
+    org = data.get("organisation") or {}
+    row = {
+        "vacancy_id": item["id"], "state": item["state"], "kind": item.get("kind"), "modified": item["modified"],
+        "title": data.get("title"), "organisation_id": org.get("id"), "organisation_name": org.get("name"),
+        "description": data.get("description"), "hours_per_week": data.get("time_commitment_hours_per_week"),
+        "postcode": normalise_postcode(data.get("postcode")) or data.get("postcode"),
+        "start_date": data.get("start_date"), "closing_date": data.get("closing_date"), "url": data.get("url"),
+        "data_json": json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None,
+    }
+    attributes = [{"vacancy_id": item["id"], "attribute": attr, "value": str(v)}
+                  for key, attr in LIST_ATTRIBUTES.items() for v in data.get(key) or [] if str(v).strip()]
+    return row, attributes
+
+
+def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
+                      con: duckdb.DuckDBPyConnection, *,
+                      after_page: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """Apply every page after the stored high-water mark; returns the cumulative ledger row."""
+    state = load_feed_state(con, source.id) or {}
+    url = state.get("next_url") or source.path
+    last_key = (state.get("after_timestamp") or -1, state.get("after_id") or "")
+    totals = {"received": 0, "loaded": 0, "quarantined": 0, "updated": 0, "deleted": 0, "pages": 0}
+    ledger: dict[str, Any] = {}
+    payloads = []
+    while True:
+        if totals["pages"] >= source.max_pages:
+            raise FeedError(source.id, client.url_for(url), f"feed did not end within {source.max_pages} pages")
+        doc, payload = client.get_json(url)
+        totals["pages"] += 1
+        payloads.append(payload)
+        items, next_url = doc.get("items"), doc.get("next")
+        if not isinstance(items, list) or not isinstance(next_url, str):
+            raise FeedError(source.id, payload.url, "RPDE page lacks 'items' or 'next'")
+        same_url = client.url_for(next_url) == client.url_for(url)
+        if same_url and items:
+            raise FeedError(source.id, payload.url, "RPDE page with items points 'next' at itself (page loop)")
+        landing = Landing(context=context, received=len(items), loaded=0, replace_quarantine=False,
+                          payloads=[payload])
+        latest: dict[str, dict[str, Any]] = {}
+        for item in items:
+            reason = vacancy_problem(item) if isinstance(item, dict) else "item is not a JSON object"
+            key = (item.get("modified"), str(item.get("id"))) if reason is None else None
+            if key is not None and key <= last_key:
+                reason = f"modified {key[0]}/{key[1]} goes backwards (not after {last_key[0]}/{last_key[1]})"
+            if reason:
+                landing.quarantine.append(QuarantineRecord("vacancy", reason, item if isinstance(item, dict)
+                                                           else {"value": item},
+                                                           str(item.get("id")) if isinstance(item, dict) else None,
+                                                           payload.sha256))
+                continue
+            last_key = key
+            latest[item["id"]] = item  # a later change to the same id in a page supersedes the earlier
+            landing.loaded += 1
+        rows, attributes = [], []
+        for item in latest.values():
+            row, attrs = _vacancy_rows(item)
+            rows.append(row)
+            attributes.extend(attrs)
+            totals["updated" if item["state"] == "updated" else "deleted"] += 1
+        ids = pa.table({"vacancy_id": pa.array(list(latest), pa.string())})
+        landing.tables = [
+            RawTable("bureau_vacancies", with_provenance(strings_table(rows, VACANCY_COLUMNS), context,
+                                                         payload.fetched_at, payload.sha256), key=("vacancy_id",)),
+            RawTable("bureau_vacancy_attributes",
+                     with_provenance(strings_table(attributes, ATTRIBUTE_COLUMNS), context, payload.fetched_at,
+                                     payload.sha256), key=("vacancy_id",), delete_keys=ids),
+        ]
+        for k in ("received", "loaded", "quarantined"):
+            totals[k] += getattr(landing, k)
+        landing.notes = [f"pages={totals['pages']} updated={totals['updated']} deleted={totals['deleted']}"]
+        ledger = write_landing(
+            con, landing, cumulative=(totals["received"], totals["loaded"], totals["quarantined"],
+                                      len(payloads), sum(p.size for p in payloads)),
+            state_update={"next_url": next_url, "after_timestamp": last_key[0] if last_key[0] >= 0 else None,
+                          "after_id": last_key[1] or None},
+        )
+        if after_page is not None:
+            after_page(totals["pages"])
+        if not items and same_url:
+            return {**ledger, **{k: totals[k] for k in ("updated", "deleted", "pages")}}
+        url = next_url
+
+
+def read_volunteers(client: FeedClient, source: Source, context: LoadContext, pseudonymiser: Pseudonymiser,
+                    lookup: Callable[[set[str]], dict[str, tuple[str, bool]]], per_page: int = 500) -> Landing:
+    """Harvest the whole skill bank (a snapshot) with identifying fields pseudonymised."""
+    from ingest.feeds.surveys import age_band
+
+    landing = Landing(context=context, received=0, loaded=0)
+    kept: list[tuple[dict[str, Any], str]] = []
+    seen: set[str] = set()
+    for page in iter_pages(client, source.path, per_page=per_page, max_pages=source.max_pages):
+        landing.payloads.append(page.payload)
+        for record in page.records:
+            landing.received += 1
+            vid = str(record.get("id")) if isinstance(record, dict) and record.get("id") else None
+            reason = None
+            if vid is None:
+                reason = "volunteer has no id"
+            elif vid in seen:
+                reason = "duplicate volunteer id"
+            elif record.get("postcode") and normalise_postcode(record["postcode"]) is None:
+                reason = f"postcode {record['postcode']!r} is malformed"
+            elif record.get("max_travel_km") is not None and not isinstance(record["max_travel_km"], int | float):
+                reason = f"max_travel_km {record['max_travel_km']!r} is not a number"
+            if reason:
+                landing.quarantine.append(QuarantineRecord(
+                    "volunteer", reason, _pseudonymised(record, pseudonymiser) if isinstance(record, dict)
+                    else {"value": "<not an object>"}, vid, page.payload.sha256))
+                continue
+            seen.add(vid)
+            kept.append((record, page.payload.sha256))
+    postcodes = {pc for r, _ in kept if (pc := normalise_postcode(r.get("postcode")))}
+    found = lookup(postcodes)
+    volunteers, attributes, shas, attr_shas = [], [], [], []
+    for record, sha in kept:
+        pc = normalise_postcode(record.get("postcode"))
+        lsoa, terminated = found.get(pc, (None, False)) if pc else (None, False)
+        registered = parse_timestamp(record.get("registered_at"))
+        volunteers.append({
+            **_pseudonymised(record, pseudonymiser),
+            "postcode_status": "missing" if not pc else ("unknown" if lsoa is None else
+                                                         ("terminated" if terminated else "live")),
+            "lsoa_code": lsoa,
+            "age_band_code": age_band(parse_dob(record.get("date_of_birth")),
+                                      registered.date() if registered else date.today()),
+            "max_travel_km": record.get("max_travel_km"), "registered_at": record.get("registered_at"),
+        })
+        shas.append(sha)
+        for key, attr in VOLUNTEER_LISTS.items():
+            for value in record.get(key) or []:
+                if str(value).strip():
+                    attributes.append({"volunteer_id": record["id"], "attribute": attr, "value": str(value)})
+                    attr_shas.append(sha)
+    landing.loaded = len(volunteers)
+    fetched = landing.payloads[-1].fetched_at if landing.payloads else context.started_at
+    landing.tables = [
+        RawTable("bureau_volunteers", with_provenance(strings_table(volunteers, VOLUNTEER_COLUMNS), context,
+                                                      fetched, shas)),
+        RawTable("bureau_volunteer_attributes", with_provenance(
+            strings_table(attributes, VOLUNTEER_ATTRIBUTE_COLUMNS), context, fetched, attr_shas)),
+    ]
+    return landing
+
+
+def _pseudonymised(record: dict[str, Any], pseudo: Pseudonymiser) -> dict[str, Any]:
+    """The volunteer's identity as keyed hashes only."""
+    return {
+        "volunteer_id": record.get("id"),
+        "first_name_hash": pseudo.name("first_name", record.get("first_name")),
+        "surname_hash": pseudo.name("surname", record.get("surname")),
+        "email_hash": pseudo.email(record.get("email")),
+        "dob_hash": pseudo.dob(parse_dob(record.get("date_of_birth"))),
+        "postcode_hash": pseudo.postcode(normalise_postcode(record.get("postcode"))),
+    }

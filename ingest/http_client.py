@@ -1,0 +1,178 @@
+"""One HTTP client for every partner feed.
+
+Explicit connect/read timeouts, retries with exponential backoff on 429 and 5xx only (honouring
+``Retry-After``), a byte cap on every body, and errors that name the source and URL.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = "CommonGround/0.1 (+https://github.com/common-ground)"
+
+
+class FeedError(RuntimeError):
+    """A feed could not be read; the message says which source, which URL and why."""
+
+    def __init__(self, source: str, url: str, reason: str) -> None:
+        super().__init__(f"[{source}] {reason} ({url})")
+        self.source = source
+        self.url = url
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One fetched HTTP body with its provenance."""
+
+    url: str
+    status: int
+    content: bytes
+    content_type: str
+    fetched_at: datetime
+    sha256: str
+    attempts: int
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    bytes: int = 0
+    waited_seconds: float = 0.0
+
+
+@dataclass
+class FeedClient:
+    """Fetches bodies from one source's base URL."""
+
+    source: str
+    base_url: str
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_bytes: int = 512 * 1024 * 1024
+    max_retries: int = 4
+    backoff_seconds: float = 0.5
+    max_wait_seconds: float = 30.0
+    stats: ClientStats = field(default_factory=ClientStats)
+    _session: requests.Session = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> FeedClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def url_for(self, path_or_url: str) -> str:
+        return urljoin(self.base_url.rstrip("/") + "/", path_or_url.lstrip("/")) if "://" not in path_or_url \
+            else path_or_url
+
+    def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> Payload:
+        """GET a body, retrying 429/5xx with backoff; raise FeedError on anything else."""
+        url = self.url_for(path_or_url)
+        attempt = 0
+        while True:
+            attempt += 1
+            self.stats.requests += 1
+            try:
+                response = self._session.get(
+                    url, params=params, stream=True, timeout=(self.connect_timeout, self.read_timeout)
+                )
+            except requests.ConnectTimeout as exc:
+                raise FeedError(self.source, url, f"connection timed out after {self.connect_timeout}s") from exc
+            except requests.ReadTimeout as exc:
+                raise FeedError(self.source, url, f"no response within {self.read_timeout}s") from exc
+            except requests.ConnectionError as exc:
+                raise FeedError(self.source, url, f"connection failed: {exc}") from exc
+            full_url = response.url
+            if response.status_code in RETRYABLE and attempt <= self.max_retries:
+                wait = self._wait_seconds(response, attempt)
+                response.close()
+                log.warning("[%s] HTTP %s from %s; retry %d in %.1fs",
+                            self.source, response.status_code, full_url, attempt, wait)
+                self.stats.retries += 1
+                self.stats.waited_seconds += wait
+                time.sleep(wait)
+                continue
+            if response.status_code != 200:
+                response.close()
+                raise FeedError(self.source, full_url, f"HTTP {response.status_code} after {attempt} attempt(s)")
+            content = self._read_capped(response, full_url)
+            self.stats.bytes += len(content)
+            return Payload(
+                url=full_url,
+                status=response.status_code,
+                content=content,
+                content_type=response.headers.get("Content-Type", ""),
+                fetched_at=datetime.now(UTC),
+                sha256=hashlib.sha256(content).hexdigest(),
+                attempts=attempt,
+            )
+
+    def get_json(self, path_or_url: str, params: dict[str, Any] | None = None) -> tuple[Any, Payload]:
+        """GET and decode JSON; a truncated or malformed body is a FeedError."""
+        payload = self.get(path_or_url, params)
+        try:
+            return json.loads(payload.content.decode("utf-8-sig")), payload
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FeedError(self.source, payload.url, f"body is not valid JSON ({exc})") from exc
+
+    def _wait_seconds(self, response: requests.Response, attempt: int) -> float:
+        header = response.headers.get("Retry-After")
+        wait = self.backoff_seconds * (2 ** (attempt - 1))
+        if header:
+            try:
+                wait = float(header)
+            except ValueError:
+                when = email.utils.parsedate_to_datetime(header) if header else None
+                if when is not None:
+                    wait = (when - datetime.now(UTC)).total_seconds()
+        return max(0.0, min(wait, self.max_wait_seconds))
+
+    def _read_capped(self, response: requests.Response, url: str) -> bytes:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            response.close()
+            raise FeedError(self.source, url, f"body of {declared} bytes exceeds the cap of {self.max_bytes}")
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_content(chunk_size=1 << 16):
+                total += len(chunk)
+                if total > self.max_bytes:
+                    raise FeedError(self.source, url, f"body exceeds the cap of {self.max_bytes} bytes")
+                chunks.append(chunk)
+        except requests.exceptions.ChunkedEncodingError as exc:
+            raise FeedError(self.source, url, f"body was cut short ({exc})") from exc
+        except requests.ConnectionError as exc:
+            raise FeedError(self.source, url, f"connection lost while reading body ({exc})") from exc
+        finally:
+            response.close()
+        content = b"".join(chunks)
+        if declared and declared.isdigit() and len(content) < int(declared):
+            raise FeedError(self.source, url, f"body was cut short: {len(content)} of {declared} bytes")
+        return content

@@ -1,0 +1,298 @@
+"""Write one source's load into the private warehouse, atomically, with its ledger entry.
+
+A load replaces the source's own partition of each raw table (rows keyed by ``_source``), or upserts
+by key for incremental feeds, puts rejected records in ``raw.quarantine`` with a reason, and records
+received / loaded / quarantined in ``meta.load_ledger`` — all in one transaction, so a crash leaves
+either the previous partition or the new one, never half of each. The counts must reconcile
+(received = loaded + quarantined) or the load is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ingest.http_client import Payload
+
+log = logging.getLogger(__name__)
+
+PROVENANCE_FIELDS = [
+    pa.field("_load_id", pa.string()),
+    pa.field("_source", pa.string()),
+    pa.field("_fetched_at", pa.timestamp("us", tz="UTC")),
+    pa.field("_payload_sha256", pa.string()),
+]
+
+META_DDL = [
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS meta",
+    """CREATE TABLE IF NOT EXISTS meta.load_ledger (
+        load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, family VARCHAR NOT NULL, run_id VARCHAR,
+        started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR NOT NULL,
+        received BIGINT, loaded BIGINT, quarantined BIGINT,
+        payloads INTEGER, payload_bytes BIGINT, payload_sha256 VARCHAR,
+        table_rows VARCHAR, notes VARCHAR, error VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS meta.payloads (
+        load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, seq INTEGER NOT NULL, url VARCHAR,
+        fetched_at TIMESTAMPTZ, sha256 VARCHAR, bytes BIGINT, attempts INTEGER, archived_path VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS raw.quarantine (
+        _load_id VARCHAR NOT NULL, _source VARCHAR NOT NULL, _fetched_at TIMESTAMPTZ,
+        _payload_sha256 VARCHAR, family VARCHAR, entity VARCHAR, record_key VARCHAR,
+        reason VARCHAR NOT NULL, record_json VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS meta.feed_state (
+        source VARCHAR PRIMARY KEY, next_url VARCHAR, after_timestamp BIGINT, after_id VARCHAR,
+        updated_at TIMESTAMPTZ, load_id VARCHAR)""",
+]
+
+
+class ReconciliationError(RuntimeError):
+    """received != loaded + quarantined: something would silently disappear."""
+
+
+@dataclass(frozen=True)
+class LoadContext:
+    """Identity of one load of one source."""
+
+    source: str
+    family: str
+    load_id: str
+    run_id: str | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class QuarantineRecord:
+    """A record that failed validation. ``record`` must already be pseudonymised."""
+
+    entity: str
+    reason: str
+    record: dict[str, Any]
+    record_key: str | None = None
+    payload_sha256: str | None = None
+
+
+@dataclass
+class RawTable:
+    """Rows for one raw table. ``key`` set = upsert by key within the source instead of replace."""
+
+    name: str
+    rows: pa.Table
+    key: Sequence[str] | None = None
+    delete_keys: pa.Table | None = None
+
+
+@dataclass
+class Landing:
+    """Everything one load of one source writes."""
+
+    context: LoadContext
+    received: int
+    loaded: int
+    tables: list[RawTable] = field(default_factory=list)
+    quarantine: list[QuarantineRecord] = field(default_factory=list)
+    payloads: list[Payload] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    replace_quarantine: bool = True
+
+    @property
+    def quarantined(self) -> int:
+        return len(self.quarantine)
+
+
+def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in META_DDL:
+        con.execute(ddl)
+
+
+def with_provenance(rows: pa.Table, context: LoadContext, fetched_at: datetime,
+                    payload_sha256: str | list[str]) -> pa.Table:
+    """Prefix provenance columns (load id, source, fetched_at, payload checksum)."""
+    n = rows.num_rows
+    shas = payload_sha256 if isinstance(payload_sha256, list) else [payload_sha256] * n
+    columns = [
+        pa.array([context.load_id] * n, pa.string()),
+        pa.array([context.source] * n, pa.string()),
+        pa.array([fetched_at] * n, pa.timestamp("us", tz="UTC")),
+        pa.array(shas, pa.string()),
+    ]
+    return pa.Table.from_arrays(columns + rows.columns, schema=pa.schema(PROVENANCE_FIELDS + list(rows.schema)))
+
+
+def strings_table(records: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
+    """Build an all-VARCHAR Arrow table with exactly ``columns`` (missing keys become NULL)."""
+    data = {c: [None if r.get(c) is None else str(r.get(c)) for r in records] for c in columns}
+    return pa.table({c: pa.array(v, pa.string()) for c, v in data.items()})
+
+
+def _quarantine_table(landing: Landing) -> pa.Table:
+    ctx = landing.context
+    fetched = landing.payloads[-1].fetched_at if landing.payloads else ctx.started_at
+    q = landing.quarantine
+    return pa.table({
+        "_load_id": pa.array([ctx.load_id] * len(q), pa.string()),
+        "_source": pa.array([ctx.source] * len(q), pa.string()),
+        "_fetched_at": pa.array([fetched] * len(q), pa.timestamp("us", tz="UTC")),
+        "_payload_sha256": pa.array([r.payload_sha256 for r in q], pa.string()),
+        "family": pa.array([ctx.family] * len(q), pa.string()),
+        "entity": pa.array([r.entity for r in q], pa.string()),
+        "record_key": pa.array([r.record_key for r in q], pa.string()),
+        "reason": pa.array([r.reason for r in q], pa.string()),
+        "record_json": pa.array([json.dumps(r.record, default=str, ensure_ascii=False) for r in q], pa.string()),
+    })
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, table: RawTable, source: str) -> None:
+    target = f"raw.{table.name}"
+    con.register("_incoming", table.rows)
+    try:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _incoming LIMIT 0")
+        if table.key:
+            keys = ", ".join(table.key)
+            for frame in (table.rows, table.delete_keys):
+                if frame is None or frame.num_rows == 0:
+                    continue
+                con.register("_keys", frame.select(list(table.key)))
+                con.execute(
+                    f"DELETE FROM {target} WHERE _source = ? AND ({keys}) IN (SELECT ({keys}) FROM _keys)",
+                    [source],
+                )
+                con.unregister("_keys")
+        else:
+            con.execute(f"DELETE FROM {target} WHERE _source = ?", [source])
+        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def _combined_sha(payloads: list[Payload]) -> str | None:
+    if not payloads:
+        return None
+    import hashlib
+
+    digest = hashlib.sha256()
+    for p in payloads:
+        digest.update(p.sha256.encode())
+    return digest.hexdigest()
+
+
+def archive_payloads(landing: Landing, landing_dir: Path) -> list[str | None]:
+    """Keep the raw bodies of non-personal feeds on disk beside their checksums."""
+    out: list[str | None] = []
+    folder = landing_dir / landing.context.source.replace("/", "_").replace(":", "_") / landing.context.load_id
+    folder.mkdir(parents=True, exist_ok=True)
+    for seq, payload in enumerate(landing.payloads):
+        path = folder / f"{seq:05d}.{'json' if 'json' in payload.content_type else 'csv'}"
+        path.write_bytes(payload.content)
+        out.append(str(path))
+    return out
+
+
+def write_landing(con: duckdb.DuckDBPyConnection, landing: Landing,
+                  archived_paths: list[str | None] | None = None,
+                  state_update: dict[str, Any] | None = None,
+                  cumulative: tuple[int, int, int, int, int] | None = None) -> dict[str, Any]:
+    """Write a load in one transaction and return its ledger row.
+
+    Incremental feeds write one page at a time under the same load id; they pass ``cumulative``
+    (received, loaded, quarantined, payloads, bytes so far) so the ledger row covers the whole load.
+    """
+    ctx = landing.context
+    if landing.received != landing.loaded + landing.quarantined:
+        raise ReconciliationError(
+            f"[{ctx.source}] received {landing.received} != loaded {landing.loaded} + "
+            f"quarantined {landing.quarantined}"
+        )
+    ensure_meta(con)
+    finished = datetime.now(UTC)
+    table_rows = {t.name: t.rows.num_rows for t in landing.tables}
+    ledger = {
+        "load_id": ctx.load_id, "source": ctx.source, "family": ctx.family, "run_id": ctx.run_id,
+        "started_at": ctx.started_at, "finished_at": finished, "status": "loaded",
+        "received": landing.received, "loaded": landing.loaded, "quarantined": landing.quarantined,
+        "payloads": len(landing.payloads), "payload_bytes": sum(p.size for p in landing.payloads),
+        "payload_sha256": _combined_sha(landing.payloads), "table_rows": json.dumps(table_rows),
+        "notes": "; ".join(landing.notes) or None, "error": None,
+    }
+    if cumulative is not None:
+        for name, value in zip(("received", "loaded", "quarantined", "payloads", "payload_bytes"), cumulative,
+                               strict=True):
+            ledger[name] = value
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in landing.tables:
+            _write_table(con, table, ctx.source)
+        if landing.replace_quarantine:
+            con.execute("DELETE FROM raw.quarantine WHERE _source = ?", [ctx.source])
+        if landing.quarantine:
+            con.register("_q", _quarantine_table(landing))
+            con.execute("INSERT INTO raw.quarantine BY NAME SELECT * FROM _q")
+            con.unregister("_q")
+        con.execute("DELETE FROM meta.load_ledger WHERE load_id = ? AND source = ?", [ctx.load_id, ctx.source])
+        _insert_row(con, "meta.load_ledger", ledger)
+        first_seq = 0
+        if cumulative is None:
+            con.execute("DELETE FROM meta.payloads WHERE load_id = ? AND source = ?", [ctx.load_id, ctx.source])
+        else:
+            first_seq = cumulative[3] - len(landing.payloads)
+        paths = archived_paths or [None] * len(landing.payloads)
+        for seq, (payload, path) in enumerate(zip(landing.payloads, paths, strict=True), start=first_seq):
+            _insert_row(con, "meta.payloads", {
+                "load_id": ctx.load_id, "source": ctx.source, "seq": seq, "url": payload.url,
+                "fetched_at": payload.fetched_at, "sha256": payload.sha256, "bytes": payload.size,
+                "attempts": payload.attempts, "archived_path": path,
+            })
+        if state_update is not None:
+            save_feed_state(con, ctx.source, load_id=ctx.load_id, **state_update)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    log.info("[%s] load %s: received=%d loaded=%d quarantined=%d tables=%s", ctx.source, ctx.load_id,
+             landing.received, landing.loaded, landing.quarantined, table_rows)
+    return ledger
+
+
+def record_failure(con: duckdb.DuckDBPyConnection, context: LoadContext, error: str,
+                   received: int | None = None) -> None:
+    """Record a failed load so the run summary can say why a feed is missing."""
+    ensure_meta(con)
+    con.execute("DELETE FROM meta.load_ledger WHERE load_id = ? AND source = ?", [context.load_id, context.source])
+    _insert_row(con, "meta.load_ledger", {
+        "load_id": context.load_id, "source": context.source, "family": context.family,
+        "run_id": context.run_id, "started_at": context.started_at, "finished_at": datetime.now(UTC),
+        "status": "failed", "received": received, "loaded": 0, "quarantined": 0, "payloads": None,
+        "payload_bytes": None, "payload_sha256": None, "table_rows": None, "notes": None, "error": error,
+    })
+
+
+def load_feed_state(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Any] | None:
+    ensure_meta(con)
+    row = con.execute(
+        "SELECT next_url, after_timestamp, after_id FROM meta.feed_state WHERE source = ?", [source]
+    ).fetchone()
+    if row is None:
+        return None
+    return {"next_url": row[0], "after_timestamp": row[1], "after_id": row[2]}
+
+
+def save_feed_state(con: duckdb.DuckDBPyConnection, source: str, *, next_url: str | None,
+                    after_timestamp: int | None, after_id: str | None, load_id: str) -> None:
+    con.execute("DELETE FROM meta.feed_state WHERE source = ?", [source])
+    _insert_row(con, "meta.feed_state", {
+        "source": source, "next_url": next_url, "after_timestamp": after_timestamp, "after_id": after_id,
+        "updated_at": datetime.now(UTC), "load_id": load_id,
+    })
+
+
+def _insert_row(con: duckdb.DuckDBPyConnection, table: str, row: dict[str, Any]) -> None:
+    columns = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    con.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))

@@ -1,0 +1,66 @@
+"""Walk an Open Referral-style paged API to its last page, whichever envelope version it speaks.
+
+Current (HSDS/ORUK 3): ``total_items, total_pages, page_number, size, first_page, last_page, empty,
+contents[]``. Older (ORUK 1): ``totalElements, totalPages, number, size, first, last, content[]``.
+A hard page limit and a repeated-page check stop feeds whose pages loop or never end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ingest.http_client import FeedClient, FeedError, Payload
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[dict[str, Any]]
+    payload: Payload
+    number: int
+    total_pages: int
+    total_items: int | None
+    is_last: bool
+    envelope: str
+
+
+def parse_envelope(doc: Any) -> tuple[list[dict[str, Any]], int, int | None, bool | None, str]:
+    """Return (records, total_pages, total_items, last_page flag, envelope name)."""
+    if not isinstance(doc, dict):
+        raise ValueError("page is not a JSON object")
+    if "contents" in doc:
+        records, pages, items, last, name = (doc["contents"], doc.get("total_pages"), doc.get("total_items"),
+                                             doc.get("last_page"), "v3")
+    elif "content" in doc:
+        records, pages, items, last, name = (doc["content"], doc.get("totalPages"), doc.get("totalElements"),
+                                             doc.get("last"), "v1")
+    else:
+        raise ValueError(f"unknown page envelope with keys {sorted(doc)[:8]}")
+    if not isinstance(records, list) or not isinstance(pages, int):
+        raise ValueError("page envelope lacks a record list or a page count")
+    return records, pages, items if isinstance(items, int) else None, last, name
+
+
+def iter_pages(client: FeedClient, path: str, *, per_page: int, max_pages: int) -> Iterator[Page]:
+    """Yield every page from 1 to the last; fail clearly on loops, runaways and bad envelopes."""
+    seen_bodies: dict[str, int] = {}
+    number = 1
+    while True:
+        if number > max_pages:
+            raise FeedError(client.source, client.url_for(path),
+                            f"feed did not end within the limit of {max_pages} pages")
+        doc, payload = client.get_json(path, params={"page": number, "per_page": per_page})
+        try:
+            records, total_pages, total_items, last_flag, envelope = parse_envelope(doc)
+        except (KeyError, ValueError) as exc:
+            raise FeedError(client.source, payload.url, f"page {number}: {exc}") from exc
+        if records and payload.sha256 in seen_bodies:
+            raise FeedError(client.source, payload.url,
+                            f"page {number} repeats page {seen_bodies[payload.sha256]} (page loop)")
+        seen_bodies[payload.sha256] = number
+        is_last = bool(last_flag) or number >= total_pages or not records
+        yield Page(records, payload, number, total_pages, total_items, is_last, envelope)
+        if is_last:
+            return
+        number += 1

@@ -1,0 +1,120 @@
+"""Normalise identifying fields and replace them with keyed hashes (HMAC-SHA256).
+
+Each kind of field is hashed separately (the kind is part of the message), so equal values of
+different kinds never collide and linkage can compare field by field. The key never leaves this
+module: it comes from ``CG_HASH_KEY`` or the Airflow Variable ``cg_hash_key``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import unicodedata
+from datetime import date, datetime
+
+KEY_ENV = "CG_HASH_KEY"
+KEY_VARIABLE = "cg_hash_key"
+MIN_KEY_LENGTH = 16
+
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DOB_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%b-%Y", "%d %b %Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
+
+
+class MissingKeyError(RuntimeError):
+    """No pseudonymisation key is configured."""
+
+
+def load_key() -> bytes:
+    """Return the hashing key from the environment, else from the Airflow Variable."""
+    value = os.environ.get(KEY_ENV)
+    if not value:
+        try:
+            from airflow.sdk import Variable
+
+            value = Variable.get(KEY_VARIABLE, default=None)
+        except Exception:
+            value = None
+    if not value or len(value) < MIN_KEY_LENGTH:
+        raise MissingKeyError(
+            f"set {KEY_ENV} (or the Airflow Variable {KEY_VARIABLE}) to a secret of at least "
+            f"{MIN_KEY_LENGTH} characters; identifying fields are never stored without it"
+        )
+    return value.encode("utf-8")
+
+
+def _fold(text: str) -> str:
+    """Strip accents and fold typographic apostrophes/dashes to ASCII."""
+    text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalise_email(value: str | None) -> str | None:
+    if not value:
+        return None
+    email = value.strip().lower()
+    return email if _EMAIL.match(email) else None
+
+
+def normalise_name(value: str | None) -> str | None:
+    """Upper-case letters only: ``O’Brien`` → ``OBRIEN``, ``Smith-Jones`` → ``SMITHJONES``."""
+    if not value:
+        return None
+    letters = re.sub(r"[^A-Z]", "", _fold(value).upper())
+    return letters or None
+
+
+def parse_dob(value: str | None) -> date | None:
+    if not value:
+        return None
+    text = value.strip()
+    for fmt in _DOB_FORMATS:
+        try:
+            parsed = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if 1900 <= parsed.year <= 2030:
+            return parsed
+    return None
+
+
+def normalise_postcode(value: str | None) -> str | None:
+    """Canonical UK postcode with one space (``gl12ab`` → ``GL1 2AB``), or None if malformed."""
+    if not value:
+        return None
+    compact = re.sub(r"\s+", "", value).upper()
+    match = _POSTCODE.match(compact)
+    return f"{match.group(1)} {match.group(2)}" if match else None
+
+
+class Pseudonymiser:
+    """Keyed hashing of normalised identifiers."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < MIN_KEY_LENGTH:
+            raise MissingKeyError(f"pseudonymisation key shorter than {MIN_KEY_LENGTH} bytes")
+        self._key = key
+
+    def __repr__(self) -> str:  # never print the key
+        return "Pseudonymiser(<key hidden>)"
+
+    def hash(self, kind: str, normalised: str | None) -> str | None:
+        if normalised is None:
+            return None
+        message = f"{kind}\x1f{normalised}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def email(self, value: str | None) -> str | None:
+        return self.hash("email", normalise_email(value))
+
+    def name(self, kind: str, value: str | None) -> str | None:
+        return self.hash(kind, normalise_name(value))
+
+    def dob(self, value: date | None) -> str | None:
+        return self.hash("dob", value.isoformat() if value else None)
+
+    def postcode(self, normalised: str | None) -> str | None:
+        return self.hash("postcode", normalised)

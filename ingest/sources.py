@@ -1,0 +1,63 @@
+"""The source registry (config/sources.yml): which partner feeds exist and how to read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FAMILIES = ("area_profiles", "surveys", "service_maps", "volunteering")
+PROTOCOLS = ("ons_area_bundle", "survey_index", "hsds_services", "rpde_vacancies", "paged_volunteers")
+
+
+class RegistryError(ValueError):
+    """config/sources.yml is malformed."""
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    family: str
+    protocol: str
+    path: str
+    conn_id: str
+    max_bytes: int
+    connect_timeout: float
+    read_timeout: float
+    max_pages: int
+    archive_payloads: bool
+
+
+def load_sources(path: Path) -> list[Source]:
+    """Parse and validate the registry."""
+    doc: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    defaults = doc.get("defaults", {})
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for entry in doc.get("sources", []):
+        merged = {**defaults, **entry}
+        missing = [k for k in ("id", "family", "protocol", "path", "conn_id") if not merged.get(k)]
+        if missing:
+            raise RegistryError(f"{path}: source {entry!r} lacks {', '.join(missing)}")
+        if merged["family"] not in FAMILIES:
+            raise RegistryError(f"{path}: source {merged['id']}: unknown family {merged['family']!r}")
+        if merged["protocol"] not in PROTOCOLS:
+            raise RegistryError(f"{path}: source {merged['id']}: unknown protocol {merged['protocol']!r}")
+        if merged["id"] in seen:
+            raise RegistryError(f"{path}: duplicate source id {merged['id']!r}")
+        seen.add(merged["id"])
+        sources.append(Source(
+            id=merged["id"], family=merged["family"], protocol=merged["protocol"], path=merged["path"],
+            conn_id=merged["conn_id"], max_bytes=int(merged.get("max_bytes", 512 * 1024 * 1024)),
+            connect_timeout=float(merged.get("connect_timeout", 5)),
+            read_timeout=float(merged.get("read_timeout", 120)),
+            max_pages=int(merged.get("max_pages", 10000)),
+            archive_payloads=bool(merged.get("archive_payloads", True)),
+        ))
+    return sources
+
+
+def sources_for(path: Path, family: str) -> list[Source]:
+    return [s for s in load_sources(path) if s.family == family]

@@ -1,0 +1,136 @@
+"""The run summary: per feed received / loaded / quarantined, dbt and GX outcomes, what was published."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from warehouse.duck import write_connection
+from warehouse.settings import Settings, get_settings
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    try:
+        cur = con.execute(sql, params or [])
+    except duckdb.CatalogException:
+        return []
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
+    """Gather the summary of warehouse run ``run_id`` (and the latest load of every source)."""
+    settings = settings or get_settings()
+    with write_connection(settings.warehouse_path) as con:
+        loads = _rows(con, """
+            SELECT source, family, status, received, loaded, quarantined, error, notes, finished_at
+            FROM (SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) AS n
+                  FROM meta.load_ledger) WHERE n = 1 ORDER BY family, source""")
+        dbt = _rows(con, "SELECT success, counts, failures, freshness FROM meta.dbt_runs WHERE run_id = ?", [run_id])
+        gx = _rows(con, "SELECT suite, success, evaluated, rows, failed FROM meta.gx_results WHERE run_id = ? "
+                        "ORDER BY suite", [run_id])
+        pub = _rows(con, "SELECT status, reason, path, tables FROM meta.publications WHERE run_id = ?", [run_id])
+        extra = _rows(con, "SELECT * FROM marts.run_highlights") if _has(con, "marts", "run_highlights") else []
+    for load in loads:
+        load["finished_at"] = str(load["finished_at"])
+        load["reconciles"] = (load["status"] == "loaded"
+                              and load["received"] == load["loaded"] + load["quarantined"])
+    published = settings.published_path
+    summary = {
+        "run_id": run_id,
+        "loads": loads,
+        "dbt": {**dbt[0], "counts": json.loads(dbt[0]["counts"]), "failures": json.loads(dbt[0]["failures"]),
+                "freshness": json.loads(dbt[0]["freshness"] or "{}")} if dbt else None,
+        "gx": [{**g, "failed": json.loads(g["failed"])} for g in gx],
+        "publication": {**pub[0], "tables": json.loads(pub[0]["tables"] or "{}")} if pub else None,
+        "highlights": extra,
+        "published_path": str(published),
+        "query_cli": f"duckdb -readonly {published} \"SELECT * FROM area_profiles LIMIT 5\"",
+        "query_python": (f".venv/bin/python -c \"import duckdb; print(duckdb.connect('{published}', read_only=True)"
+                         f".sql('SELECT * FROM area_profiles LIMIT 5'))\""),
+        "sqlalchemy_url": f"duckdb:///{published}?access_mode=read_only",
+        "parquet_dir": str(settings.parquet_dir / "current"),
+    }
+    return summary
+
+
+def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                      [schema, table]).fetchone()
+    return bool(row and row[0])
+
+
+def write(summary: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+
+
+def render(summary: dict[str, Any]) -> str:
+    """Human-readable summary for the terminal."""
+    lines = ["", "=" * 100, f"Common Ground run summary — warehouse run {summary['run_id']}", "=" * 100, "",
+             "Feeds (latest load of each source)",
+             f"  {'source':<44}{'status':<8}{'received':>10}{'loaded':>10}{'quarantined':>13}  reconciles"]
+    totals = [0, 0, 0]
+    for load in summary["loads"]:
+        rec, lo, qu = (load["received"] or 0), (load["loaded"] or 0), (load["quarantined"] or 0)
+        totals = [totals[0] + rec, totals[1] + lo, totals[2] + qu]
+        mark = "yes" if load["reconciles"] else "NO"
+        lines.append(f"  {load['source']:<44}{load['status']:<8}{rec:>10}{lo:>10}{qu:>13}  {mark}")
+        if load.get("error"):
+            lines.append(f"      error: {load['error']}")
+    lines.append(f"  {'TOTAL':<52}{totals[0]:>10}{totals[1]:>10}{totals[2]:>13}  "
+                 f"{'yes' if totals[0] == totals[1] + totals[2] else 'NO'}")
+    dbt = summary.get("dbt")
+    lines += ["", "dbt build"]
+    if dbt:
+        lines.append(f"  {'passed' if dbt['success'] else 'FAILED'}: " +
+                     ", ".join(f"{k}={v}" for k, v in dbt["counts"].items()))
+        if dbt["freshness"]:
+            lines.append("  source freshness: " + ", ".join(f"{k}={v}" for k, v in dbt["freshness"].items()))
+        lines += [f"  failure: {f}" for f in dbt["failures"][:10]]
+    else:
+        lines.append("  not run")
+    gx = summary.get("gx") or []
+    passed = sum(1 for g in gx if g["success"])
+    lines += ["", f"Great Expectations: {passed}/{len(gx)} suites passed"]
+    for g in gx:
+        if not g["success"]:
+            lines.append(f"  FAILED {g['suite']}: " + "; ".join(
+                f"{f['expectation']} {f['kwargs'].get('column', '')} (unexpected {f['unexpected_count']})"
+                for f in g["failed"][:5]))
+    pub = summary.get("publication")
+    lines += ["", "Published"]
+    if pub and pub["status"] == "published":
+        lines.append(f"  {summary['published_path']}  (marts only, read-only for readers)")
+        for table, info in sorted(pub["tables"].items()):
+            lines.append(f"    {table:<40}{info['rows']:>10} rows")
+        lines.append(f"  Parquet: {summary['parquet_dir']}/")
+    else:
+        reason = pub["reason"] if pub else "the run stopped before publishing"
+        lines.append(f"  NOT published: {reason}. The previous published file is unchanged.")
+    for row in summary.get("highlights") or []:
+        lines.append(f"  {row.get('label')}: {row.get('value')}")
+    lines += ["", "Query it:",
+              f"  {summary['query_python']}",
+              f"  {summary['query_cli']}   (with the duckdb CLI, if installed)",
+              f"  SQLAlchemy URL for Superset/Metabase (duckdb-engine): {summary['sqlalchemy_url']}", ""]
+    return "\n".join(lines)
+
+
+def blocking_reason(summary: dict[str, Any]) -> str:
+    """Why a run did not publish, from what each step recorded."""
+    dbt = summary.get("dbt")
+    if dbt is None:
+        return "dbt build did not run or could not record its result"
+    if not dbt["success"]:
+        return "dbt build failed: " + "; ".join(dbt["failures"][:3])
+    failing = [g for g in summary.get("gx") or [] if not g["success"]]
+    if not summary.get("gx"):
+        return "the GX quality gate did not run"
+    if failing:
+        return "GX quality gate failed: " + "; ".join(
+            f"{g['suite']} ({', '.join(f['expectation'] for f in g['failed'][:3])})" for g in failing)
+    return "publishing failed (see the publish task log)"
