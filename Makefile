@@ -2,18 +2,18 @@
 PY      ?= python3.11
 VENV    := .venv
 BIN     := $(VENV)/bin
-STAMP   := $(VENV)/.installed-$(shell cat requirements.lock requirements-bootstrap.txt pyproject.toml | sha256sum | cut -c1-12)
+STAMP   := $(VENV)/.installed-$(shell cat requirements.lock requirements-bootstrap.txt requirements-schemas.txt pyproject.toml | sha256sum | cut -c1-12)
 SCALE   ?= county
 export DO_NOT_TRACK := 1
 
 .PHONY: run test venv lint lock bench clean
 
-$(STAMP): requirements.lock requirements-bootstrap.txt pyproject.toml
+$(STAMP): requirements.lock requirements-bootstrap.txt requirements-schemas.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-bootstrap.txt
 	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e . -r requirements-schemas.txt
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -1,0 +1,68 @@
+"""Normalisation and keyed hashing of identifying fields."""
+
+from datetime import date
+
+import pytest
+
+from ingest.pseudonymise import (
+    MissingKeyError,
+    Pseudonymiser,
+    load_key,
+    normalise_email,
+    normalise_name,
+    normalise_postcode,
+    parse_dob,
+)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("gl12ab", "GL1 2AB"), (" GL1  2AB ", "GL1 2AB"), ("sw1a1aa", "SW1A 1AA"), ("M11AE", "M1 1AE"),
+    ("GL1", None), ("12345", None), ("", None), (None, None),
+])
+def test_postcode_normalisation(raw, expected):
+    assert normalise_postcode(raw) == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("O’Brien", "OBRIEN"), ("o'brien", "OBRIEN"), ("Zoë", "ZOE"), ("Smith-Jones", "SMITHJONES"), ("  ", None),
+])
+def test_name_normalisation(raw, expected):
+    assert normalise_name(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["14/03/1961", "1961-03-14", "14-Mar-1961", "14 Mar 1961"])
+def test_dob_formats_agree(raw):
+    assert parse_dob(raw) == date(1961, 3, 14)
+
+
+def test_dob_junk_is_none():
+    assert parse_dob("not a date") is None
+    assert parse_dob("31/02/1990") is None
+
+
+def test_email_normalisation():
+    assert normalise_email("  Jo.Bloggs@Example.ORG ") == "jo.bloggs@example.org"
+    assert normalise_email("not-an-email") is None
+
+
+def test_hash_is_keyed_and_field_separated():
+    a = Pseudonymiser(b"k" * 32)
+    b = Pseudonymiser(b"j" * 32)
+    assert a.email("Jo@Example.org") == a.email("jo@example.org ")
+    assert a.email("jo@example.org") != b.email("jo@example.org")
+    # the same text as a surname and as a first name hashes differently
+    assert a.name("surname", "Taylor") != a.name("first_name", "Taylor")
+    assert len(a.email("jo@example.org")) == 64
+    assert a.email(None) is None
+    assert "k" * 32 not in repr(a)
+
+
+def test_key_is_required(monkeypatch):
+    monkeypatch.delenv("CG_HASH_KEY", raising=False)
+    with pytest.raises(MissingKeyError):
+        load_key()
+    monkeypatch.setenv("CG_HASH_KEY", "short")
+    with pytest.raises(MissingKeyError):
+        load_key()
+    monkeypatch.setenv("CG_HASH_KEY", "a-long-enough-test-key")
+    assert load_key() == b"a-long-enough-test-key"
