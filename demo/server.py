@@ -191,6 +191,7 @@ class DemoHandler(BaseHTTPRequestHandler):
     """Request handler; the server instance carries ``store``, ``faults`` and ``verbose``."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     server: DemoHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
