@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from ingest.http_client import Payload
+from warehouse.duck import first_row
 
 log = logging.getLogger(__name__)
 
@@ -275,9 +276,8 @@ def record_failure(con: duckdb.DuckDBPyConnection, context: LoadContext, error: 
 
 def load_feed_state(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Any] | None:
     ensure_meta(con)
-    row = con.execute(
-        "SELECT next_url, after_timestamp, after_id FROM meta.feed_state WHERE source = ?", [source]
-    ).fetchone()
+    row = first_row(con, "SELECT next_url, after_timestamp, after_id FROM meta.feed_state WHERE source = ?",
+                    [source])
     if row is None:
         return None
     return {"next_url": row[0], "after_timestamp": row[1], "after_id": row[2]}

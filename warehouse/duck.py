@@ -39,3 +39,15 @@ def read_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> tuple | None:
+    """The first row of a query (results are always fully consumed: DuckDB 2 refuses new work otherwise)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = first_row(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                    [schema, table])
+    return bool(row and row[0])

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.duck import read_connection, write_connection
+from warehouse.duck import first_row, read_connection, write_connection
 from warehouse.settings import Settings, get_settings
 
 MARTS_SCHEMA = "marts"
@@ -44,8 +44,7 @@ def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> l
 
 def table_checksum(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
     """Row count and an order-independent content checksum of a table."""
-    count, digest = con.execute(
-        f"SELECT count(*), coalesce(bit_xor(hash(t.*)), 0) FROM {table} AS t").fetchone()
+    count, digest = first_row(con, f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} AS t")
     return int(count), hashlib.sha256(str(digest).encode()).hexdigest()[:16]
 
 

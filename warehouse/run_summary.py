@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.duck import write_connection
+from warehouse.duck import table_exists, write_connection
 from warehouse.settings import Settings, get_settings
 
 
@@ -33,7 +33,7 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         gx = _rows(con, "SELECT suite, success, evaluated, rows, failed FROM meta.gx_results WHERE run_id = ? "
                         "ORDER BY suite", [run_id])
         pub = _rows(con, "SELECT status, reason, path, tables FROM meta.publications WHERE run_id = ?", [run_id])
-        extra = _rows(con, "SELECT * FROM marts.run_highlights") if _has(con, "marts", "run_highlights") else []
+        extra = _rows(con, "SELECT * FROM marts.run_highlights") if table_exists(con, "marts", "run_highlights") else []
     for load in loads:
         load["finished_at"] = str(load["finished_at"])
         load["reconciles"] = (load["status"] == "loaded"
@@ -55,12 +55,6 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "parquet_dir": str(settings.parquet_dir / "current"),
     }
     return summary
-
-
-def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                      [schema, table]).fetchone()
-    return bool(row and row[0])
 
 
 def write(summary: dict[str, Any], path: Path) -> None:

@@ -20,7 +20,10 @@
     {{ return(adapter.dispatch('to_double', 'common_ground')(expr)) }}
 {%- endmacro %}
 {% macro default__to_double(expr) -%}
-    {{ dbt.safe_cast("nullif(trim(" ~ expr ~ "), '')", api.Column.translate_type("float")) }}
+    {{ dbt.safe_cast("nullif(trim(" ~ expr ~ "), '')", "double precision") }}
+{%- endmacro %}
+{% macro duckdb__to_double(expr) -%}
+    try_cast(nullif(trim({{ expr }}), '') as double)
 {%- endmacro %}
 
 {% macro to_date(expr) -%}

@@ -22,6 +22,7 @@ from ingest.csv_text import SchemaDriftError, parse_csv
 from ingest.http_client import FeedClient, FeedError, Payload
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
+from warehouse.duck import table_exists
 
 QUESTIONNAIRE_COLUMNS = ["survey_id", "agency", "agency_name", "title", "period", "fieldwork_start",
                          "fieldwork_end", "header_style", "value_style", "csv_encoding", "questionnaire_json"]
@@ -104,10 +105,7 @@ def _answer_code(q: Question, value: str) -> tuple[str | None, str | None]:
 
 def postcode_lookup(con: duckdb.DuckDBPyConnection, postcodes: set[str]) -> dict[str, tuple[str, bool]]:
     """Map canonical postcodes to (LSOA, terminated) using the landed ONS postcode lookup."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' AND table_name = 'ons_postcodes'"
-    ).fetchone()
-    if not exists or not exists[0] or not postcodes:
+    if not postcodes or not table_exists(con, "raw", "ons_postcodes"):
         return {}
     wanted = pa.table({"pcds": pa.array(sorted(postcodes), pa.string())})
     con.register("_wanted_postcodes", wanted)
