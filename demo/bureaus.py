@@ -6,6 +6,7 @@ deletions and new vacancies that the server reveals on ``POST /_control/advance`
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def _vacancy_data(rng: np.random.Generator, bureau: str, role: dict[str, Any], v
     hours: float = role["hours"]
     if bureau == "south" and rng.random() < 0.2:
         hours = hours - 0.5
-    postcode = role["postcode"] if bureau == "north" else vary_postcode(rng, np.array([role["postcode"]]))[0]
+    postcode = role["postcode"] if bureau == "north" else role["postcode_variant"]
     return {
         "title": title, "organisation": {"id": org_id, "name": role["organisation"]},
         "description": f"{role['organisation']} is looking for a {title.lower()} to give about {role['hours']} "
@@ -146,6 +147,7 @@ def _list_roles(rng: np.random.Generator, bureaus: dict[str, _Bureau], roles: pd
                 cross: np.ndarray) -> dict[str, list[tuple[str, dict | None]]]:
     """New adverts for these roles: at the home bureau, and at the other one for ``cross`` rows."""
     out: dict[str, list[tuple[str, dict | None]]] = {b: [] for b in bureaus}
+    roles = roles.assign(postcode_variant=vary_postcode(rng, roles["postcode"].to_numpy()))
     for role, both in zip(roles.to_dict("records"), cross.tolist(), strict=True):
         targets = [role["bureau"]] + ([b for b in BUREAUS if b != role["bureau"]] if both else [])
         for name in targets:
@@ -229,10 +231,15 @@ def _pick_k(rng: np.random.Generator, n: int, pool: int, k_min: int, k_max: int)
     return [row[:kk].tolist() for row, kk in zip(order, k, strict=True)]
 
 
-def _volunteer_records(rng: np.random.Generator, bureau: str, people: pd.DataFrame) -> list[dict]:
+def _volunteer_records(rng: np.random.Generator, bureau: str, people: pd.DataFrame,
+                       truth: list[tuple[str, str, str]], bad: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """Registrations in the order they joined, streamed; a few are broken (counted in ``bad``).
+
+    Bad ones: a malformed postcode, a non-numeric travel distance, or a repeated id (an extra record).
+    """
     n = len(people)
     if n == 0:
-        return []
+        return
     first = vary_first_name(rng, people["first_name"].to_numpy())
     surname = vary_surname(rng, people["surname"].to_numpy(), 0.02 if bureau == "north" else 0.1)
     email = vary_email(rng, people["email"].to_numpy(), 0.97)
@@ -257,7 +264,15 @@ def _volunteer_records(rng: np.random.Generator, bureau: str, people: pd.DataFra
     half = (bureau == "south") & (rng.random(n) < 0.3)
     label = 0 if bureau == "north" else 1
     person = people["person_id"].to_numpy()
-    records = []
+    per_kind = max(1, n // 1000) if n >= 10 else 0
+    picked = rng.choice(n, size=3 * per_kind, replace=False).tolist()
+    bad_postcode, bad_travel = set(picked[:per_kind]), set(picked[per_kind:2 * per_kind])
+    repeated = set(picked[2 * per_kind:])
+    repeat_at: dict[int, list[int]] = {}
+    for j in sorted(repeated):
+        repeat_at.setdefault(min(n - 1, j + int(rng.integers(1, 20))), []).append(j)
+    bad.update(malformed_postcode=per_kind, non_numeric_max_travel_km=per_kind, duplicate_id=per_kind)
+    made: dict[int, dict[str, Any]] = {}
     for j, i in enumerate(order.tolist()):
         if age[i] >= 65:
             avail = sorted(weekday_slots[i])
@@ -265,7 +280,7 @@ def _volunteer_records(rng: np.random.Generator, bureau: str, people: pd.DataFra
             avail = sorted(10 + x for x in weekend_slots[i])
         else:
             avail = sorted(slots[i])
-        records.append({
+        record: dict[str, Any] = {
             "id": ids[j], "first_name": first[i], "surname": surname[i], "email": email[i],
             "date_of_birth": dob[i], "postcode": postcode[i],
             "skills": [SKILLS[skill_keys[s]][int(variant[i, m] * len(SKILLS[skill_keys[s]]))]
@@ -274,24 +289,18 @@ def _volunteer_records(rng: np.random.Generator, bureau: str, people: pd.DataFra
             "causes": [CAUSES[cause_keys[c]][label] for c in causes[i]],
             "availability": [AVAILABILITY_SLOTS[x] for x in avail],
             "max_travel_km": travel[i] + 0.5 if half[i] else int(travel[i]),
-            "registered_at": stamp[i], "_person": person[i],
-        })
-    return records
-
-
-def _break_volunteers(rng: np.random.Generator, records: list[dict]) -> dict[str, int]:
-    """A few bad registrations: malformed postcode, non-numeric travel distance, a repeated id."""
-    if len(records) < 10:
-        return {"malformed_postcode": 0, "non_numeric_max_travel_km": 0, "duplicate_id": 0}
-    per_kind = max(1, len(records) // 1000)
-    picked = rng.choice(len(records), size=3 * per_kind, replace=False)
-    for i in picked[:per_kind]:
-        records[i]["postcode"] = ("N/A", "TBC", records[i]["postcode"][:3])[int(rng.integers(0, 3))]
-    for i in picked[per_kind:2 * per_kind]:
-        records[i]["max_travel_km"] = f"{records[i]['max_travel_km']} miles"
-    for i in sorted(picked[2 * per_kind:].tolist(), reverse=True):
-        records.insert(min(len(records), i + 1 + int(rng.integers(0, 20))), {**records[i], "_duplicate": True})
-    return {"malformed_postcode": per_kind, "non_numeric_max_travel_km": per_kind, "duplicate_id": per_kind}
+            "registered_at": stamp[i],
+        }
+        if j in bad_postcode:
+            record["postcode"] = ("N/A", "TBC", str(postcode[i])[:3])[j % 3]
+        if j in bad_travel:
+            record["max_travel_km"] = f"{record['max_travel_km']} miles"
+        truth.append((bureau, ids[j], person[i]))
+        yield record
+        if j in repeated:
+            made[j] = record
+        for src in repeat_at.pop(j, []):
+            yield made.pop(src)
 
 
 def build_bureaus(rng_for: Any, geo: Geography, scale: Scale, volunteers: pd.DataFrame,
@@ -308,11 +317,9 @@ def build_bureaus(rng_for: Any, geo: Geography, scale: Scale, volunteers: pd.Dat
         folder = out / "bureaus" / name
         write_jsonl(folder / "vacancy_items.jsonl", sorted(b.items, key=lambda it: (it["epoch"], it["modified"],
                                                                                      it["id"])))
-        records = _volunteer_records(rng, name, volunteers[(home == name) | both])
-        bad = _break_volunteers(rng, records)
-        vol_truth += [(name, r["id"], r["_person"]) for r in records if not r.get("_duplicate")]
-        write_json_records(folder / "volunteers.json",
-                           ({k: v for k, v in r.items() if not k.startswith("_")} for r in records))
+        bad: dict[str, int] = {}
+        n_records = write_json_records(folder / "volunteers.json", _volunteer_records(
+            rng, name, volunteers[(home == name) | both], vol_truth, bad))
         vac_truth += b.truth
         views = {str(e): feed_view(b.items, e) for e in range(3)}
         index.append({"id": name, "name": names[name], "vacancies": f"/bureaus/{name}/vacancies",
@@ -323,7 +330,7 @@ def build_bureaus(rng_for: Any, geo: Geography, scale: Scale, volunteers: pd.Dat
             "changes_by_epoch": {e: stats[name] for e, stats in changes.items()},
             "feed_items_at_epoch": {e: len(v) for e, v in views.items()},
             "live_vacancies_at_epoch": {e: sum(1 for it in v if it["state"] == "updated") for e, v in views.items()},
-            "vacancies_listed": len(b.truth), "volunteers": len(records), "bad_volunteers": bad,
+            "vacancies_listed": len(b.truth), "volunteers": n_records, "bad_volunteers": bad,
         }
     write_json(out / "bureaus" / "index.json", {"bureaus": index, "max_epoch": 2})
     section["_totals"] = {"vacancies_listed": len(vac_truth), "volunteer_records": len(vol_truth),
