@@ -252,7 +252,7 @@ def _invalid(record: dict[str, Any], kind: str, rng: np.random.Generator) -> Non
         addr["postal_code"] = (addr["postal_code"][:-1], "N/A", "TBC", "XX99")[int(rng.integers(0, 4))]
 
 
-def _website(org: str, town: str) -> str:
+def _website(org: str) -> str:
     host = f"{slug(org)}.gov.uk" if "Council" in org or "Libraries" in org else f"{slug(org)}.org.uk"
     return f"https://{host}"
 
@@ -288,7 +288,7 @@ def build_directories(rng_for: Any, geo: Geography, scale: Scale, out: Path) -> 
             cat = svc["category"][s]
             org = svc["organisation"][s] + (" CIO" if d.kind == "vcs" and u[r, 0] < 0.2 else "")
             org_id = org_ids.setdefault(svc["org_key"][s], _org_id(d, len(org_ids)))
-            website = _website(svc["organisation"][s], svc["town"][s])
+            website = _website(svc["organisation"][s])
             url = _url_variant(f"{website}/{slug(svc['stem'][s])}", u[r, 1])
             local = ("info", "hello", "enquiries", slug(cat).split("-")[0])[int(u[r, 2] * 4)]
             email = f"{local}@{website.split('//')[1]}"

@@ -19,7 +19,7 @@ class Scale:
     county_name: str
     responses_per_lsoa: float = 30.0  # england ≈ 1,000,000 responses
     services_per_lsoa: float = 5.2  # canonical services; ≈ 1.42 listings each → england ≈ 250,000
-    roles_per_lsoa: float = 5.15  # canonical volunteer roles; ≈ 1.15 adverts each → england ≈ 200,000
+    roles_per_lsoa: float = 5.6  # adverts at epoch 0 (+ ~6 % new later) → england ≈ 200,000 vacancies
     volunteers_per_lsoa: float = 14.8  # registrations; england ≈ 500,000
 
 
