@@ -6,6 +6,9 @@ import csv
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -48,7 +51,10 @@ def _responses(root: Path, survey_id: str) -> tuple[list[str], list[list[str]]]:
 
 def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     generate("tiny", 7, tmp_path / "a")
-    generate("tiny", 7, tmp_path / "b")
+    # a separate process with another string-hash seed must still write the same bytes
+    subprocess.run([sys.executable, "-m", "demo.generate", "--scale", "tiny", "--seed", "7", "--out",
+                    str(tmp_path / "b"), "--quiet"], check=True, cwd=Path(__file__).resolve().parents[1],
+                   env={**os.environ, "PYTHONHASHSEED": "12345"}, capture_output=True)
     generate("tiny", 8, tmp_path / "c")
     a, b, c = _digests(tmp_path / "a"), _digests(tmp_path / "b"), _digests(tmp_path / "c")
     assert len(a) > 20
