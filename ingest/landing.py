@@ -40,7 +40,8 @@ META_DDL = [
         started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR NOT NULL,
         received BIGINT, loaded BIGINT, quarantined BIGINT,
         payloads INTEGER, payload_bytes BIGINT, payload_sha256 VARCHAR,
-        table_rows VARCHAR, notes VARCHAR, error VARCHAR)""",
+        table_rows VARCHAR, notes VARCHAR, error VARCHAR, load_mode VARCHAR)""",
+    "ALTER TABLE meta.load_ledger ADD COLUMN IF NOT EXISTS load_mode VARCHAR",
     """CREATE TABLE IF NOT EXISTS meta.payloads (
         load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, seq INTEGER NOT NULL, url VARCHAR,
         fetched_at TIMESTAMPTZ, sha256 VARCHAR, bytes BIGINT, attempts INTEGER, archived_path VARCHAR)""",
@@ -221,6 +222,7 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Landing,
         "payloads": len(landing.payloads), "payload_bytes": sum(p.size for p in landing.payloads),
         "payload_sha256": _combined_sha(landing.payloads), "table_rows": json.dumps(table_rows),
         "notes": "; ".join(landing.notes) or None, "error": None,
+        "load_mode": "snapshot" if cumulative is None else "incremental",
     }
     if cumulative is not None:
         for name, value in zip(("received", "loaded", "quarantined", "payloads", "payload_bytes"), cumulative,

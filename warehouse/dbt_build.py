@@ -52,14 +52,19 @@ def invoke(command: list[str], settings: Settings | None = None) -> Any:
     from dbt.cli.main import dbtRunner
 
     settings = settings or get_settings()
-    os.environ["DO_NOT_TRACK"] = "1"
-    os.environ["CG_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
     settings.dbt_log_dir.mkdir(parents=True, exist_ok=True)
+    saved = {k: os.environ.get(k) for k in ("DO_NOT_TRACK", "CG_WAREHOUSE_PATH")}
+    os.environ.update({"DO_NOT_TRACK": "1", "CG_WAREHOUSE_PATH": str(settings.warehouse_path)})
     try:
         return dbtRunner().invoke(dbt_args(command, settings))
     finally:
         _close_duckdb_handle()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def summarise(result: Any) -> dict[str, Any]:

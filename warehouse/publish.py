@@ -65,17 +65,21 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
             expected[table] = table_checksum(out, f"private.{MARTS_SCHEMA}.{table}")
         out.execute("DETACH private")
         out.execute("CHECKPOINT")
-    with read_connection(tmp) as check:
-        found = [r[0] for r in check.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
-        if found != sorted(expected):
-            raise PublishError(f"new file holds {found}, expected {sorted(expected)}")
-        actual = {t: table_checksum(check, f"main.{t}") for t in found}
-    if actual != expected:
+    try:
+        with read_connection(tmp) as check:
+            found = [r[0] for r in check.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1").fetchall()]
+            if found != sorted(expected):
+                raise PublishError(f"new file holds {found}, expected {sorted(expected)}")
+            actual = {t: table_checksum(check, f"main.{t}") for t in found}
+            if actual != expected:
+                raise PublishError(f"checksums differ after copy: {actual} vs {expected}")
+            folder = export_parquet(check, settings, run_id, found)
+    except Exception:
         tmp.unlink(missing_ok=True)
-        raise PublishError(f"checksums differ after copy: {actual} vs {expected}")
+        raise
     os.replace(tmp, settings.published_path)
-    parquet = export_parquet(settings, run_id, found)
+    parquet = swap_parquet(settings, folder)
     record = {
         "run_id": run_id, "published_at": datetime.now(UTC).isoformat(), "path": str(settings.published_path),
         "tables": {t: {"rows": actual[t][0], "checksum": actual[t][1]} for t in found},
@@ -85,28 +89,31 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     return record
 
 
-def export_parquet(settings: Settings, run_id: str, tables: list[str]) -> Path:
-    """One Parquet file per mart in a new folder; then the ``current`` symlink is swapped."""
+def export_parquet(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, tables: list[str]) -> Path:
+    """One Parquet file per mart, from the verified new file, into a new folder per publication."""
     root = settings.parquet_dir
     root.mkdir(parents=True, exist_ok=True)
     folder = root / _safe(run_id)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir()
-    with read_connection(settings.published_path) as con:
-        for table in tables:
-            con.execute(f"COPY main.{table} TO '{folder / (table + '.parquet')}' (FORMAT parquet)")
+    for table in tables:
+        con.execute(f"COPY main.{table} TO '{folder / (table + '.parquet')}' (FORMAT parquet)")
+    return folder
+
+
+def swap_parquet(settings: Settings, folder: Path) -> Path:
+    """Point ``parquet/current`` at the new folder atomically; keep only it and the one before."""
+    root = settings.parquet_dir
     link = root / "current"
+    previous = link.resolve() if link.is_symlink() else None
     tmp_link = root / f".current.{os.getpid()}"
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(folder.name)
     os.replace(tmp_link, link)
-    for old in root.iterdir():  # keep the current publication and the one before it
-        if old.is_dir() and not old.is_symlink() and old.name != folder.name:
-            keep = sorted((p for p in root.iterdir() if p.is_dir() and not p.is_symlink()),
-                          key=lambda p: p.stat().st_mtime)[-2:]
-            if old not in keep:
-                shutil.rmtree(old, ignore_errors=True)
+    for old in root.iterdir():
+        if old.is_dir() and not old.is_symlink() and old not in (folder, previous):
+            shutil.rmtree(old, ignore_errors=True)
     return link
 
 
