@@ -333,7 +333,7 @@ def build_bureaus(rng_for: Any, geo: Geography, scale: Scale, volunteers: pd.Dat
             "vacancies_listed": len(b.truth), "volunteers": n_records, "bad_volunteers": bad,
         }
     write_json(out / "bureaus" / "index.json", {"bureaus": index, "max_epoch": 2})
-    section["_totals"] = {"vacancies_listed": len(vac_truth), "volunteer_records": len(vol_truth),
+    section["_totals"] = {"vacancies_listed": len(vac_truth), "distinct_volunteer_records": len(vol_truth),
                           "volunteer_people": len(volunteers),
                           "cross_posted_roles": int(pd.Series([k for _, _, k in vac_truth]).duplicated().sum())}
     frames = {

@@ -257,81 +257,121 @@ def _website(org: str) -> str:
     return f"https://{host}"
 
 
+@dataclass
+class _Catalogue:
+    """Canonical services and their locations as plain lists, for fast per-record assembly."""
+
+    svc: dict[str, list[Any]]
+    loc: dict[str, list[Any]]
+    loc_start: np.ndarray
+    loc_count: np.ndarray
+    dial: np.ndarray
+    vocab: dict[str, dict[str, tuple[str, str]]]
+
+    @classmethod
+    def build(cls, geo: Geography, services: pd.DataFrame, locations: pd.DataFrame,
+              vocab: dict[str, dict[str, tuple[str, str]]]) -> _Catalogue:
+        owner = locations["service"].to_numpy()
+        return cls(
+            svc={c: services[c].tolist() for c in ("category", "stem", "organisation", "town", "status", "phone",
+                                                   "org_key")},
+            loc={c: locations[c].tolist() for c in ("name", "address_1", "city", "postcode", "lat", "lon",
+                                                    "canonical_id")},
+            loc_start=np.searchsorted(owner, np.arange(len(services))),
+            loc_count=np.bincount(owner, minlength=len(services)),
+            dial=geo.districts["dial_code"].to_numpy()[services["district"].to_numpy()], vocab=vocab)
+
+
+def _directory_records(rng: np.random.Generator, d: Directory, mine: pd.DataFrame,
+                       cat: _Catalogue) -> tuple[list[dict[str, Any]], list[tuple[str, str, str, str]]]:
+    """One directory's records (in its API version's shape) and their ground-truth rows."""
+    n = len(mine)
+    svc, locs = cat.svc, cat.loc
+    ids = _ids(rng, d, n, "svc")
+    n_loc_total = int(cat.loc_count[mine["service"].to_numpy()].sum())
+    loc_ids, sal_ids = _ids(rng, d, n_loc_total, "loc"), _ids(rng, d, n_loc_total, "sal")
+    org_ids: dict[str, str] = {}
+    u = rng.random((n, 8))
+    variants = rng.integers(0, 6, n)
+    modified = REFERENCE_DATETIME.timestamp() - rng.integers(86_400, 400 * 86_400, n)
+    records, truth, li = [], [], 0
+    address_key = "addresses" if d.api_version == "3" else "physical_addresses"
+    for r, (s, primary) in enumerate(zip(mine["service"].tolist(), mine["primary"].tolist(), strict=True)):
+        category = svc["category"][s]
+        org = svc["organisation"][s] + (" CIO" if d.kind == "vcs" and u[r, 0] < 0.2 else "")
+        org_id = org_ids.setdefault(svc["org_key"][s], _org_id(d, len(org_ids)))
+        website = _website(svc["organisation"][s])
+        local = ("info", "hello", "enquiries", slug(category).split("-")[0])[int(u[r, 2] * 4)]
+        email = f"{local}@{website.split('//')[1]}"
+        take = cat.loc_count[s] if primary or u[r, 5] > 0.2 else 1  # secondary listings may show one site
+        sals = []
+        for q in range(cat.loc_start[s], cat.loc_start[s] + take):
+            addr = {"address_1": locs["address_1"][q], "city": locs["city"][q],
+                    "postal_code": _postcode_variant(locs["postcode"][q], float(rng.random())), "country": "GB"}
+            sals.append({"id": sal_ids[li], "location": {"id": loc_ids[li], "name": locs["name"][q],
+                                                         "latitude": locs["lat"][q], "longitude": locs["lon"][q],
+                                                         address_key: [addr]}})
+            truth.append((d.id, ids[r], loc_ids[li], locs["canonical_id"][q]))
+            li += 1
+        term_id, term = cat.vocab[d.id][category]
+        phone = _phone(str(cat.dial[s]), int(svc["phone"][s]),
+                       d.phone_style if u[r, 7] < 0.7 else int(u[r, 7] * 50))
+        rec: dict[str, Any] = {
+            "id": ids[r],
+            "name": _name_variant(svc["stem"][s], org, svc["town"][s],
+                                  0 if primary and u[r, 6] < 0.5 else int(variants[r])),
+            "description": f"{DESCRIPTIONS[category]} Run by {org}.",
+            "url": _url_variant(f"{website}/{slug(svc['stem'][s])}", u[r, 1]),
+            "email": email.capitalize() if u[r, 3] < 0.05 else email,
+            "status": svc["status"][s] if u[r, 4] > 0.07 else "active",  # some listings are stale
+            "organization": {"id": org_id, "name": org, "website": website},
+        }
+        if d.api_version == "3":
+            rec.update(phones=[{"number": phone}],
+                       taxonomy_terms=[{"id": term_id, "term": term, "vocabulary": d.vocabulary}],
+                       service_at_locations=sals, last_modified=_iso(modified[r]))
+        else:
+            rec.update(contacts=[{"id": f"{ids[r]}-c1", "name": "Enquiries", "phones": [{"number": phone}]}],
+                       service_taxonomys=[{"id": f"{ids[r]}-t1", "taxonomy": {"id": term_id, "name": term,
+                                                                              "vocabulary": d.vocabulary}}],
+                       service_at_locations=sals)
+        records.append(rec)
+    return records, truth
+
+
+def _canonical_table(geo: Geography, services: pd.DataFrame, locations: pd.DataFrame) -> pd.DataFrame:
+    owner = locations["service"].to_numpy()
+    return pd.DataFrame({
+        "canonical_service_id": locations["canonical_id"],
+        "service_key": services["service_key"].to_numpy()[owner],
+        "category": services["category"].to_numpy()[owner], "name": services["stem"].to_numpy()[owner],
+        "organisation": services["organisation"].to_numpy()[owner],
+        "status": services["status"].to_numpy()[owner], "venue": locations["name"],
+        "postcode": locations["postcode"], "LSOA21CD": geo.lsoas["code"].to_numpy()[locations["lsoa"].to_numpy()],
+        "WD24CD": geo.wards["code"].to_numpy()[locations["ward"].to_numpy()],
+    })
+
+
 def build_directories(rng_for: Any, geo: Geography, scale: Scale, out: Path) -> tuple[dict[str, Any], dict]:
     """Write directories/; return (manifest section, ground-truth frames)."""
     dirs = directory_specs(geo, scale)
     vocab = _vocabularies(rng_for("directories.vocab"), dirs)
     services, locations, gaps = canonical_services(rng_for("directories.canonical"), geo, scale)
     listings = choose_listings(rng_for("directories.listings"), services, dirs)
+    catalogue = _Catalogue.build(geo, services, locations, vocab)
     rng = rng_for("directories.records")
-    loc_start = np.searchsorted(locations["service"].to_numpy(), np.arange(len(services)))
-    loc_count = np.bincount(locations["service"].to_numpy(), minlength=len(services))
-    loc_cols = {c: locations[c].tolist() for c in ("name", "address_1", "city", "postcode", "lat", "lon",
-                                                   "canonical_id")}
-    dial = geo.districts["dial_code"].to_numpy()[services["district"].to_numpy()]
-    svc = {c: services[c].tolist() for c in ("category", "stem", "organisation", "town", "status", "phone",
-                                             "org_key", "service_key")}
     section: dict[str, Any] = {}
     index, truth, taxonomy = [], [], []
     for j, d in enumerate(dirs):
-        mine = listings[listings["directory"] == j]
-        n = len(mine)
-        ids = _ids(rng, d, n, "svc")
-        n_loc_total = int(loc_count[mine["service"].to_numpy()].sum())
-        loc_ids, sal_ids = _ids(rng, d, n_loc_total, "loc"), _ids(rng, d, n_loc_total, "sal")
-        org_ids: dict[str, str] = {}
-        u = rng.random((n, 8))
-        variants = rng.integers(0, 6, n)
-        modified = REFERENCE_DATETIME.timestamp() - rng.integers(86_400, 400 * 86_400, n)
-        records, li = [], 0
-        for r, (s, primary) in enumerate(zip(mine["service"].tolist(), mine["primary"].tolist(), strict=True)):
-            cat = svc["category"][s]
-            org = svc["organisation"][s] + (" CIO" if d.kind == "vcs" and u[r, 0] < 0.2 else "")
-            org_id = org_ids.setdefault(svc["org_key"][s], _org_id(d, len(org_ids)))
-            website = _website(svc["organisation"][s])
-            url = _url_variant(f"{website}/{slug(svc['stem'][s])}", u[r, 1])
-            local = ("info", "hello", "enquiries", slug(cat).split("-")[0])[int(u[r, 2] * 4)]
-            email = f"{local}@{website.split('//')[1]}"
-            if u[r, 3] < 0.05:
-                email = email.capitalize()
-            status = svc["status"][s] if u[r, 4] > 0.07 else "active"
-            take = loc_count[s] if primary or u[r, 5] > 0.2 else 1
-            sals = []
-            for q in range(loc_start[s], loc_start[s] + take):
-                pc = _postcode_variant(loc_cols["postcode"][q], float(rng.random()))
-                addr = {"address_1": loc_cols["address_1"][q], "city": loc_cols["city"][q], "postal_code": pc,
-                        "country": "GB"}
-                loc = {"id": loc_ids[li], "name": loc_cols["name"][q], "latitude": loc_cols["lat"][q],
-                       "longitude": loc_cols["lon"][q]}
-                loc["addresses" if d.api_version == "3" else "physical_addresses"] = [addr]
-                sals.append({"id": sal_ids[li], "location": loc})
-                truth.append((d.id, ids[r], loc_ids[li], loc_cols["canonical_id"][q]))
-                li += 1
-            term_id, term = vocab[d.id][cat]
-            rec = {"id": ids[r], "name": _name_variant(svc["stem"][s], org, svc["town"][s],
-                                                       0 if primary and u[r, 6] < 0.5 else int(variants[r])),
-                   "description": f"{DESCRIPTIONS[cat]} Run by {org}.", "url": url, "email": email,
-                   "status": status, "organization": {"id": org_id, "name": org, "website": website}}
-            phone = _phone(str(dial[s]), int(svc["phone"][s]), d.phone_style if u[r, 7] < 0.7 else int(u[r, 7] * 50))
-            if d.api_version == "3":
-                rec.update(phones=[{"number": phone}],
-                           taxonomy_terms=[{"id": term_id, "term": term, "vocabulary": d.vocabulary}],
-                           service_at_locations=sals,
-                           last_modified=_iso(modified[r]))
-            else:
-                rec.update(contacts=[{"id": f"{ids[r]}-c1", "name": "Enquiries", "phones": [{"number": phone}]}],
-                           service_taxonomys=[{"id": f"{ids[r]}-t1",
-                                               "taxonomy": {"id": term_id, "name": term,
-                                                            "vocabulary": d.vocabulary}}],
-                           service_at_locations=sals)
-            records.append(rec)
+        records, rows = _directory_records(rng, d, listings[listings["directory"] == j], catalogue)
+        truth += rows
         invalid = _break_some(rng, records)
         write_json_records(out / "directories" / d.id / "services.json", records)
-        taxonomy += [(d.id, tid, label, cat) for cat, (tid, label) in vocab[d.id].items()]
+        taxonomy += [(d.id, tid, label, c) for c, (tid, label) in vocab[d.id].items()]
         index.append({"id": d.id, "name": d.name, "api_version": d.api_version,
                       "services": f"/directories/{d.id}/services"})
-        section[d.id] = {"name": d.name, "api_version": d.api_version, "kind": d.kind, "records": n,
-                         "service_at_locations": li, "invalid_records": invalid}
+        section[d.id] = {"name": d.name, "api_version": d.api_version, "kind": d.kind, "records": len(records),
+                         "service_at_locations": len(rows), "invalid_records": invalid}
     write_json(out / "directories" / "index.json", {"directories": index})
     listed = listings["service"].nunique()
     section["_totals"] = {
@@ -340,20 +380,10 @@ def build_directories(rng_for: Any, geo: Geography, scale: Scale, out: Path) -> 
         "duplicate_listing_share": round(1 - listed / max(1, len(listings)), 4),
         "deliberate_gaps": len(gaps),
     }
-    canon = pd.DataFrame({
-        "canonical_service_id": locations["canonical_id"], "service_key": services["service_key"].to_numpy()[
-            locations["service"].to_numpy()], "category": services["category"].to_numpy()[
-            locations["service"].to_numpy()], "name": services["stem"].to_numpy()[locations["service"].to_numpy()],
-        "organisation": services["organisation"].to_numpy()[locations["service"].to_numpy()],
-        "status": services["status"].to_numpy()[locations["service"].to_numpy()],
-        "venue": locations["name"], "postcode": locations["postcode"],
-        "LSOA21CD": geo.lsoas["code"].to_numpy()[locations["lsoa"].to_numpy()],
-        "WD24CD": geo.wards["code"].to_numpy()[locations["ward"].to_numpy()],
-    })
     frames = {
         "services.csv": pd.DataFrame(truth, columns=["directory", "service_id", "location_id",
                                                      "canonical_service_id"]),
-        "canonical_services.csv": canon, "service_gaps.csv": gaps,
+        "canonical_services.csv": _canonical_table(geo, services, locations), "service_gaps.csv": gaps,
         "taxonomy.csv": pd.DataFrame(taxonomy, columns=["directory", "term_id", "term", "category"]),
     }
     return section, frames
