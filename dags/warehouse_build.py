@@ -40,21 +40,21 @@ def warehouse_build() -> None:
         return run_id
 
     @task(pool=WRITER_POOL)
-    def quality_gate(run_id: str) -> str:
+    def quality_gate(build_id: str) -> str:
         from expectations.gate import run_gate
 
-        run_gate(run_id)
-        return run_id
+        run_gate(build_id)
+        return build_id
 
     @task(pool=WRITER_POOL, outlets=[PUBLISHED_ASSET])
-    def publish(run_id: str) -> str:
+    def publish(build_id: str) -> str:
         from warehouse.publish import publish as publish_marts
         from warehouse.publish import record_publication
         from warehouse.settings import get_settings
 
         settings = get_settings()
-        record = publish_marts(run_id, settings)
-        record_publication(settings, record, run_id, "published")
+        record = publish_marts(build_id, settings)
+        record_publication(settings, record, build_id, "published")
         return record["path"]
 
     @task(pool=WRITER_POOL, trigger_rule="all_done")
