@@ -12,14 +12,28 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from expectations.mart_suites import MART_SUITES
-from expectations.raw_suites import RAW_SUITES
 from expectations.suite import SuiteSpec
 from warehouse.duck import write_connection
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-ALL_SUITES: list[SuiteSpec] = [*RAW_SUITES, *MART_SUITES]
+
+
+def all_suites() -> list[SuiteSpec]:
+    """Every ``SUITES`` list in the modules of ``expectations/suites/``, in module order."""
+    import importlib
+    import pkgutil
+
+    import expectations.suites as package
+
+    suites: list[SuiteSpec] = []
+    for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
+        suites += getattr(importlib.import_module(f"{package.__name__}.{module}"), "SUITES", [])
+    names = [s.name for s in suites]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        raise ValueError(f"duplicate GX suite names: {sorted(duplicated)}")
+    return suites
 
 
 class QualityGateError(RuntimeError):
@@ -73,7 +87,7 @@ def run_gate(run_id: str, settings: Settings | None = None,
              suites: list[SuiteSpec] | None = None) -> list[dict[str, Any]]:
     """Validate every suite's table; record results; raise if any suite failed."""
     settings = settings or get_settings()
-    suites = suites if suites is not None else ALL_SUITES
+    suites = suites if suites is not None else all_suites()
     gx = _gx()
     context = _context(gx)
     results: list[dict[str, Any]] = []

@@ -85,8 +85,12 @@ def summarise(result: Any) -> dict[str, Any]:
 
 def build(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     """Source freshness (warn-only), then ``dbt build``; records the outcome in meta.dbt_runs."""
+    from ingest.landing import ensure_meta
+
     settings = settings or get_settings()
     started = datetime.now(UTC)
+    with write_connection(settings.warehouse_path) as con:
+        ensure_meta(con)  # bookkeeping tables and their migrations exist before dbt reads them
     freshness = summarise(invoke(["source", "freshness"], settings))
     outcome = summarise(invoke(["build"], settings))
     outcome["freshness"] = freshness["counts"]

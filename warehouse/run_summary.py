@@ -33,7 +33,8 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         gx = _rows(con, "SELECT suite, success, evaluated, rows, failed FROM meta.gx_results WHERE run_id = ? "
                         "ORDER BY suite", [run_id])
         pub = _rows(con, "SELECT status, reason, path, tables FROM meta.publications WHERE run_id = ?", [run_id])
-        extra = _rows(con, "SELECT * FROM marts.run_highlights") if table_exists(con, "marts", "run_highlights") else []
+        extra = (_rows(con, "SELECT domain, metric, label, value FROM marts.run_highlights ORDER BY domain, metric")
+                 if table_exists(con, "marts", "run_highlights") else [])
     for load in loads:
         load["finished_at"] = str(load["finished_at"])
         load["reconciles"] = (load["status"] == "loaded"
@@ -105,8 +106,12 @@ def render(summary: dict[str, Any]) -> str:
     else:
         reason = pub["reason"] if pub else "the run stopped before publishing"
         lines.append(f"  NOT published: {reason}. The previous published file is unchanged.")
-    for row in summary.get("highlights") or []:
-        lines.append(f"  {row.get('label')}: {row.get('value')}")
+    if summary.get("highlights"):
+        lines += ["", "Highlights"]
+        for row in summary["highlights"]:
+            value = row["value"]
+            shown = f"{value:,.0f}" if value is not None and float(value).is_integer() else f"{value:.3f}"
+            lines.append(f"  {row['label']:<70}{shown:>14}")
     lines += ["", "Query it:",
               f"  {summary['query_python']}",
               f"  {summary['query_cli']}   (with the duckdb CLI, if installed)",

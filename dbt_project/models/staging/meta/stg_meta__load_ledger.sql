@@ -1,32 +1,32 @@
 -- What the raw tables now hold, per source: the latest successful load of a snapshot feed, or the sum
 -- of every successful load of an incremental (RPDE) feed, whose items accumulate across loads.
-with loaded as (
+with successful as (
     select
-        *,
+        source,
+        family,
+        received,
+        loaded,
+        quarantined,
+        coalesce(load_mode, 'snapshot') as mode,
         row_number() over (partition by source order by finished_at desc) as recency
     from {{ source('meta', 'load_ledger') }}
     where status = 'loaded'
 ),
 
-snapshots as (
-    select source, family, received, loaded, quarantined, 'snapshot' as load_mode
-    from loaded
-    where recency = 1 and coalesce(load_mode, 'snapshot') = 'snapshot'
-),
-
-incremental as (
-    select
-        source,
-        max(family) as family,
-        sum(received) as received,
-        sum(loaded) as loaded,
-        sum(quarantined) as quarantined,
-        'incremental' as load_mode
-    from loaded
-    where source in (select source from loaded where recency = 1 and load_mode = 'incremental')
-    group by source
+latest as (
+    select source, mode as latest_mode
+    from successful
+    where recency = 1
 )
 
-select * from snapshots
-union all
-select * from incremental
+select
+    s.source,
+    max(s.family) as family,
+    max(l.latest_mode) as load_mode,
+    sum(s.received) as received,
+    sum(s.loaded) as loaded,
+    sum(s.quarantined) as quarantined
+from successful as s
+inner join latest as l on s.source = l.source
+where l.latest_mode = 'incremental' or s.recency = 1
+group by s.source

@@ -59,7 +59,7 @@ def _bureau_volunteers(gxe: Any) -> list[Any]:
     ]
 
 
-RAW_SUITES = [
+SUITES = [
     SuiteSpec("raw_ons_lsoa_lookup", "raw.ons_lsoa_lookup", _lsoa_lookup, "Geography lookup as landed"),
     SuiteSpec("raw_survey_respondents", "raw.survey_respondents", _survey_respondents,
               "Survey responses: keys unique, identifiers hashed"),

@@ -33,7 +33,7 @@ def _feed_reconciliation(gxe: Any) -> list[Any]:
     ]
 
 
-MART_SUITES = [
+SUITES = [
     SuiteSpec("mart_area_profiles", "marts.area_profiles", _area_profiles, "Area profiles per LSOA"),
     SuiteSpec("mart_feed_reconciliation", "marts.feed_reconciliation", _feed_reconciliation,
               "Every feed reconciles: received = loaded + quarantined"),
