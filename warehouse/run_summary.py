@@ -54,6 +54,7 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
                          f".sql('SELECT * FROM area_profiles LIMIT 5'))\""),
         "sqlalchemy_url": f"duckdb:///{published}?access_mode=read_only",
         "parquet_dir": str(settings.parquet_dir / "current"),
+        "data_docs": str(settings.gx_dir / "data_docs" / "index.html"),
     }
     return summary
 
@@ -90,7 +91,7 @@ def render(summary: dict[str, Any]) -> str:
         lines.append("  not run")
     gx = summary.get("gx") or []
     passed = sum(1 for g in gx if g["success"])
-    lines += ["", f"Great Expectations: {passed}/{len(gx)} suites passed"]
+    lines += ["", f"Great Expectations: {passed}/{len(gx)} suites passed  (Data Docs: {summary['data_docs']})"]
     for g in gx:
         if not g["success"]:
             lines.append(f"  FAILED {g['suite']}: " + "; ".join(
