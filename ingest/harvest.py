@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from ingest.http_client import FeedClient, FeedError
 from ingest.landing import Landing, LoadContext, archive_payloads, ensure_meta, record_failure, write_landing
 from ingest.pseudonymise import Pseudonymiser, load_key
 from ingest.sources import Source, load_sources
-from warehouse.duck import write_connection
+from warehouse.duck import first_row, write_connection
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
         return LoadContext(source=name, family=source.family, load_id=f"{name}@{run_key}", run_id=run_id)
 
     def land(con: duckdb.DuckDBPyConnection, landing: Landing) -> None:
+        guard_shrink(con, landing, source.max_shrink, client.url_for(source.path))
         paths = archive_payloads(landing, settings.landing_dir) if source.archive_payloads else None
         results.append(_brief(write_landing(con, landing, archived_paths=paths)))
 
@@ -95,6 +97,23 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
     if failures:
         raise HarvestError("; ".join(failures))
     return results
+
+
+def guard_shrink(con: duckdb.DuckDBPyConnection, landing: Landing, max_shrink: float, url: str) -> None:
+    """Refuse a snapshot in which any raw table lost more than ``max_shrink`` of its rows since the last
+    good load of the same source (an empty or cut-down feed is far likelier a fault than real)."""
+    if max_shrink >= 1.0:
+        return
+    row = first_row(con, """SELECT table_rows FROM meta.load_ledger WHERE source = ? AND status = 'loaded'
+                            ORDER BY finished_at DESC LIMIT 1""", [landing.context.source])
+    previous = json.loads(row[0]) if row and row[0] else {}
+    for table in landing.tables:
+        before, now = int(previous.get(table.name) or 0), table.rows.num_rows
+        if before and now < before * (1 - max_shrink):
+            raise FeedError(landing.context.source, url,
+                            f"raw.{table.name} shrank from {before} to {now} rows (more than {max_shrink:.0%}; "
+                            f"{landing.quarantined} record(s) failed validation); refusing to replace the "
+                            "previous data — raise max_shrink in config/sources.yml if this is real")
 
 
 def _harvest_surveys(client: FeedClient, source: Source, con: duckdb.DuckDBPyConnection, context: Any,
