@@ -152,32 +152,29 @@ def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
     return found
 
 
-def clear_identifier_hits(con, identifiers: dict[str, set[str]], catalog: str | None = None,
-                          skip_schemas: tuple[str, ...] = ()) -> list[tuple[str, str, str, str]]:
+PERSON_TABLE_WORDS = ("respondent", "volunteer", "resident", "person", "people", "survey_answer", "quarantine",
+                      "match", "linkage")
+
+
+def clear_identifier_hits(con, identifiers: dict[str, set[str]], catalog: str | None = None) -> list[tuple]:
     """(table, column, kind, value) for every identifying value found verbatim in a text column.
 
-    Postcodes are checked only outside tables that hold organisations' addresses or the ONS lookup.
+    Emails and dates of birth are looked for everywhere. Names and postcodes are looked for in tables
+    that describe people (a service's postcode, a skill called "Cook" or the ethnic group "White" are
+    not residents' identifiers).
     """
-    public_postcodes = {"ons_postcodes", "directory_service_locations", "bureau_vacancies",
-                        "stg_ons__postcodes", "stg_directories__service_locations", "stg_bureaus__vacancies"}
     where = "data_type = 'VARCHAR'" + (f" AND table_catalog = '{catalog}'" if catalog else "")
     columns = con.execute(f"SELECT table_schema, table_name, column_name FROM information_schema.columns "
                           f"WHERE {where}").fetchall()
     hits = []
     prefix = f"{catalog}." if catalog else ""
     for schema, table, column in columns:
-        if schema in skip_schemas:
-            continue
         values = {r[0] for r in con.execute(
             f'SELECT DISTINCT trim("{column}") FROM {prefix}"{schema}"."{table}" WHERE "{column}" IS NOT NULL'
         ).fetchall()}
+        person_table = any(word in table for word in PERSON_TABLE_WORDS) and "attribute" not in table
         for kind, clear in identifiers.items():
-            if kind == "postcode" and table in public_postcodes:
-                continue
-            # names are checked where people are described; skills such as "Cook" are not surnames
-            person_table = ("respondent" in table or "volunteer" in table or table == "quarantine") \
-                and "attribute" not in table
-            if kind in ("surname", "first_name") and not person_table:
+            if kind in ("surname", "first_name", "postcode") and not person_table:
                 continue
             for value in values & clear:
                 hits.append((f"{schema}.{table}", column, kind, value))
