@@ -82,12 +82,13 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
             if source.protocol == "ons_area_bundle":
                 land(con, read_area_bundle(client, source, ctx))
             elif source.protocol == "hsds_services":
-                land(con, read_directory(client, source, ctx))
+                land(con, read_directory(client, source, ctx, per_page=source.page_size))
             elif source.protocol == "rpde_vacancies":
                 results.append(_brief(harvest_vacancies(client, source, ctx, con)))
             elif source.protocol == "paged_volunteers":
                 pseudo = Pseudonymiser(load_key())
-                land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs)))
+                land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs),
+                                          per_page=source.page_size))
             elif source.protocol == "survey_index":
                 _harvest_surveys(client, source, con, context, land, fail)
             else:  # the registry validates protocols, so this is a programming error

@@ -57,11 +57,11 @@ def test_interrupted_then_resumed_equals_uninterrupted(tmp_path, monkeypatch, se
     reset_server(server)
     use_var_dir(monkeypatch, tmp_path / "interrupted")
     requests.post(f"{server}/_control/faults", json={"path_prefix": "/bureaus/north/vacancies", "mode": "status",
-                                                     "status": 404, "skip": 5, "count": 1}, timeout=5)
+                                                     "status": 404, "skip": 2, "count": 1}, timeout=5)
     with pytest.raises(HarvestError, match="HTTP 404"):
         harvest_source(SOURCE, base_url=server, run_key="a")
     partial = snapshot(get_settings().warehouse_path)
-    assert 0 < len(partial) < len(straight)  # five pages were applied before the failure
+    assert 0 < len(partial) < len(straight)  # two pages were applied before the failure
     harvest_source(SOURCE, base_url=server, run_key="a-resumed")
     advance(server)
     harvest_source(SOURCE, base_url=server, run_key="b")

@@ -96,7 +96,7 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
                       after_page: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Apply every page after the stored high-water mark; returns the cumulative ledger row."""
     state = load_feed_state(con, source.id) or {}
-    url = state.get("next_url") or source.path
+    url = state.get("next_url") or f"{source.path}?limit={source.page_size}"
     last_key = (state.get("after_timestamp") or -1, state.get("after_id") or "")
     totals = {"received": 0, "loaded": 0, "quarantined": 0, "updated": 0, "deleted": 0, "pages": 0}
     ledger: dict[str, Any] = {}
