@@ -21,7 +21,7 @@ from warehouse.duck import first_row, write_connection
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-MAX_FRAME_ROWS = int(os.environ.get("CG_GX_MAX_ROWS", "1000000"))
+MAX_FRAME_ROWS = int(os.environ.get("CG_GX_MAX_ROWS", "250000"))
 
 
 def all_suites() -> list[SuiteSpec]:
