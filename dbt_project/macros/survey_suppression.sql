@@ -1,0 +1,53 @@
+{#- Small-number suppression for published aggregates of people (surveys domain).
+
+    Primary: a count of 1–9 people is hidden (0 is not disclosive and stays).
+    Secondary, one pass over one count column within groups of siblings that add up to a parent total
+    (LSOAs in a ward, wards in an authority, the responses of one question):
+      * parent published: if the hidden siblings' total is 1–9 (e.g. exactly one small cell is hidden,
+        so parent minus the published siblings would give it away), also hide the smallest published
+        sibling with a non-zero count. The hidden total then exceeds 9 and no hidden cell is recoverable.
+      * parent hidden: if no sibling with a non-zero count is hidden (so parent = sum of published
+        siblings would reveal the parent), hide the smallest non-zero sibling.
+      * no parent total (top level): nothing more.
+    Ties are broken by `tiebreak` so the result is deterministic. The macro adds the boolean column
+    `out` (= `hidden` or chosen by this pass); helper columns end in `_<out>` and are not selected by
+    callers. Several passes (several columns or several group structures) chain by feeding `out` of
+    one pass as `hidden` of the next. -#}
+{% macro is_small_count(expr, threshold=10) -%}
+    coalesce({{ expr }} between 1 and {{ threshold - 1 }}, false)
+{%- endmacro %}
+
+{% macro secondary_suppression(relation, partition_by, value, hidden, parent_hidden, tiebreak, out, threshold=10) -%}
+{#- All arguments name bare columns of `relation`. -#}
+{%- set part = partition_by | join(', ') -%}
+select
+    s.*,
+    (s.{{ hidden }} or coalesce(s.pick_{{ out }} and s.needed_{{ out }}, false)) as {{ out }}
+from (
+    select
+        r.*,
+        (not {{ hidden }} and coalesce({{ value }}, 0) > 0
+         and row_number() over (
+             partition by {{ part }}
+             order by case when not {{ hidden }} and coalesce({{ value }}, 0) > 0 then 0 else 1 end,
+                      {{ value }}, {{ tiebreak }}) = 1) as pick_{{ out }},
+        case
+            when {{ parent_hidden }} is null then false
+            when not {{ parent_hidden }} then
+                sum(case when {{ hidden }} then coalesce({{ value }}, 0) else 0 end) over (partition by {{ part }})
+                    between 1 and {{ threshold - 1 }}
+            else
+                sum(case when {{ hidden }} and coalesce({{ value }}, 0) > 0 then 1 else 0 end)
+                    over (partition by {{ part }}) = 0
+        end as needed_{{ out }}
+    from {{ relation }} as r
+) as s
+{%- endmacro %}
+
+{#- Round 100 * num / den to one decimal, half away from zero, from exact integers (so a published
+    percentage matches a hand count to the last digit). NULL when den is 0 or NULL. -#}
+{% macro pct_1dp(num, den) -%}
+    case when coalesce({{ den }}, 0) = 0 then null else
+        sign({{ num }}) * floor((2000.0 * abs({{ num }}) + {{ den }}) / (2.0 * {{ den }})) / 10.0
+    end
+{%- endmacro %}
