@@ -51,3 +51,23 @@ from (
         sign({{ num }}) * floor((2000.0 * abs({{ num }}) + {{ den }}) / (2.0 * {{ den }})) / 10.0
     end
 {%- endmacro %}
+
+{#- Secondary suppression over several count columns of the same rows: one pass per column, chained
+    (a row hidden for one column hides the whole row). One pass per column suffices: a row that is not
+    hidden has every count 0 or >= threshold, so hiding it for a later column can only move an earlier
+    column's hidden total from 0 or >= threshold to >= threshold. -#}
+{% macro suppress_siblings(relation, partition_by, values, hidden, parent_hidden, tiebreak, out, threshold=10) -%}
+{%- set ns = namespace(sql='select * from ' ~ relation, hidden=hidden) -%}
+{%- for value in values -%}
+    {%- set name = out ~ '_' ~ loop.index -%}
+    {%- set ns.sql = secondary_suppression('(' ~ ns.sql ~ ')', partition_by, value, ns.hidden, parent_hidden,
+                                           tiebreak, name, threshold) -%}
+    {%- set ns.hidden = name -%}
+{%- endfor -%}
+select chained.*, chained.{{ ns.hidden }} as {{ out }} from ({{ ns.sql }}) as chained
+{%- endmacro %}
+
+{#- True when any of the count columns is 1–9. -#}
+{% macro any_small_count(columns, prefix='', threshold=10) -%}
+    ({%- for c in columns %}{{ is_small_count(prefix ~ c, threshold) }}{% if not loop.last %} or {% endif %}{% endfor -%})
+{%- endmacro %}

@@ -93,6 +93,7 @@ select
     g.agency_code,
     g.agency_label,
     g.code_order,
+    g.in_questionnaire,
     case
         when not g.question_in_questionnaire then 'mapping_without_question'
         when qm.question_id is null then 'unmapped_question'
