@@ -71,3 +71,22 @@ select chained.*, chained.{{ ns.hidden }} as {{ out }} from ({{ ns.sql }}) as ch
 {% macro any_small_count(columns, prefix='', threshold=10) -%}
     ({%- for c in columns %}{{ is_small_count(prefix ~ c, threshold) }}{% if not loop.last %} or {% endif %}{% endfor -%})
 {%- endmacro %}
+
+{#- For data tests: the sibling groups of `relation` in which a hidden count could be derived — the
+    parent is published and the hidden siblings' total is 1–9, or the parent is hidden but equals the
+    sum of published siblings. `value` is the private count, `hidden` whether it is published. -#}
+{% macro suppression_violations(relation, partition_by, value, hidden, parent_hidden, threshold=10) -%}
+select {{ partition_by | join(', ') }},
+    sum(case when {{ hidden }} then {{ value }} else 0 end) as hidden_total,
+    sum(case when {{ hidden }} and {{ value }} > 0 then 1 else 0 end) as hidden_cells,
+    sum(case when not {{ hidden }} and {{ value }} > 0 then 1 else 0 end) as published_cells,
+    bool_or({{ parent_hidden }}) as parent_hidden
+from {{ relation }}
+group by {{ partition_by | join(', ') }}
+having (not bool_or({{ parent_hidden }})
+        and sum(case when {{ hidden }} then {{ value }} else 0 end) between 1 and {{ threshold - 1 }})
+    or (bool_or({{ parent_hidden }})
+        and sum(case when {{ hidden }} and {{ value }} > 0 then 1 else 0 end) = 0
+        and sum(case when not {{ hidden }} and {{ value }} > 0 then 1 else 0 end) > 0)
+    or sum(case when not {{ hidden }} and {{ value }} between 1 and {{ threshold - 1 }} then 1 else 0 end) > 0
+{%- endmacro %}
