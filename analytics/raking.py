@@ -12,7 +12,9 @@ at that step. Categories with no respondents cannot be reached: they are dropped
 population shares renormalised (reported in ``dropped``). Sweep until every margin is within ``tol``
 (largest absolute share difference) or ``max_iter`` sweeps. Then trim: cap weights to
 [``bounds[0]``, ``bounds[1]``] × mean and rake again (rake–trim–rake, up to ``trim_rounds`` times), so
-a handful of respondents cannot dominate a small-area estimate. Final weights have mean 1.
+a handful of respondents cannot dominate a small-area estimate. If the margins and the bounds cannot
+both hold, the bounds win (the last round ends with trimming) and ``converged`` is False with the
+remaining gap in ``max_share_error``. Final weights have mean 1.
 """
 
 from __future__ import annotations
@@ -76,33 +78,48 @@ def rake(frame: pd.DataFrame, margins: Mapping[str, pd.Series], *, tol: float = 
             dropped[name] = lost
     weights = np.ones(n)
     iterations = 0
-    converged = False
-    for round_no in range(trim_rounds + 1):
+    for _ in range(trim_rounds + 1):
         for _ in range(max_iter):
             iterations += 1
-            for name, share in shares.items():
-                column = codes[name]
-                known = np.isin(column, share.index.to_numpy())
-                total = weights[known].sum()
-                if total <= 0:
-                    continue
-                for category, target in share.items():
-                    rows = column == category
-                    current = weights[rows].sum()
-                    if current > 0:
-                        weights[rows] *= target * total / current
+            _sweep(weights, codes, shares)
             if _max_error(weights, codes, shares) < tol:
-                converged = True
                 break
-        else:
-            converged = False
-        mean = weights.mean()
-        low, high = bounds[0] * mean, bounds[1] * mean
-        if round_no == trim_rounds or (weights.min() >= low - 1e-12 and weights.max() <= high + 1e-12):
+        if _within(weights, bounds):
             break
-        weights = np.clip(weights, low, high)
+        weights = _trim(weights, bounds)  # the last round ends trimmed: bounds win over margins
     weights = weights / weights.mean()
-    return RakeResult(weights, converged, iterations, _max_error(weights, codes, shares), dropped)
+    error = _max_error(weights, codes, shares)
+    return RakeResult(weights, error < tol, iterations, error, dropped)
+
+
+def _within(weights: np.ndarray, bounds: tuple[float, float]) -> bool:
+    ratio = weights / weights.mean()
+    return bool(ratio.min() >= bounds[0] * (1 - 1e-9) and ratio.max() <= bounds[1] * (1 + 1e-9))
+
+
+def _trim(weights: np.ndarray, bounds: tuple[float, float], rounds: int = 100) -> np.ndarray:
+    """Cap weights to bounds × mean; repeat, as capping moves the mean."""
+    for _ in range(rounds):
+        mean = weights.mean()
+        weights = np.clip(weights, bounds[0] * mean, bounds[1] * mean)
+        if _within(weights, bounds):
+            break
+    return weights
+
+
+def _sweep(weights: np.ndarray, codes: dict[str, np.ndarray], shares: dict[str, pd.Series]) -> None:
+    """One pass over every margin, scaling each category to its target share (in place)."""
+    for name, share in shares.items():
+        column = codes[name]
+        known = np.isin(column, share.index.to_numpy())
+        total = weights[known].sum()
+        if total <= 0:
+            continue
+        for category, target in share.items():
+            rows = column == category
+            current = weights[rows].sum()
+            if current > 0:
+                weights[rows] *= target * total / current
 
 
 def kish_effective_n(weights: np.ndarray) -> float:

@@ -84,7 +84,7 @@ def _overlap(gxe: Any) -> list[Any]:
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["area_level", "area_code", "period", "measure_id"]),
-        gxe.ExpectColumnValuesToMatchRegex(column="area_code", regex=rf"{WARD_REGEX}|^[EW]0[6789]\d{{6}}$|^all$|^unknown$"),
+        gxe.ExpectColumnValuesToMatchRegex(column="area_code", regex=rf"{WARD_REGEX}|^[EW]0[6789]\d{{6}}$|^all$|^unplaced$"),
         *_no_small_counts(gxe, counts),
         gxe.ExpectColumnValuesToBeBetween(column="pct_residents_asked_more_than_once", min_value=0, max_value=100),
         gxe.ExpectColumnValuesToBeBetween(column="asks_per_resident", min_value=1),

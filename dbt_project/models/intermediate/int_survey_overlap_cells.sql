@@ -4,7 +4,7 @@ with residents as (
     select
         resident_key,
         period,
-        coalesce(lad_code, 'unknown') as lad_code,
+        coalesce(lad_code, 'unplaced') as lad_code,
         ward_code
     from {{ ref('int_survey_residents_profiled') }}
 ),

@@ -26,7 +26,7 @@ question_totals as (
         survey_id,
         period,
         question_id,
-        bool_or(valence in ('positive', 'negative')) as has_valence,
+        coalesce(bool_or(valence in ('positive', 'negative')), false) as has_valence,
         sum(case when valence = 'positive' then response_count else 0 end) as positive,
         sum(case when valence = 'negative' then response_count else 0 end) as negative,
         sum(case when is_hidden and response_count > 0 then 1 else 0 end) as hidden_cells,

@@ -74,7 +74,7 @@ select
     f.area_code,
     cast(case
         when f.area_level = 'partnership' then 'All residents surveyed'
-        when f.area_code = 'unknown' then 'Residents with no known area'
+        when f.area_code = 'unplaced' then 'Residents with no known area'
         else n.area_name
     end as varchar) as area_name,
     f.parent_area_code,
