@@ -65,7 +65,8 @@ def test_survey_marts_built_with_contracts(built):
 
 def test_consultation_counts_match_a_hand_count_of_the_exports(built, consultation, county_data):
     settings, _, _ = built
-    quarantine = read(settings, "SELECT record_key, record_json AS record FROM raw.quarantine WHERE entity = 'survey_response'")
+    quarantine = read(settings, "SELECT record_key, record_json AS record FROM raw.quarantine "
+                                "WHERE entity = 'survey_response'")
     checked = hidden = 0
     for survey_dir in sorted((county_data / "surveys").iterdir()):
         if not survey_dir.is_dir():
@@ -150,8 +151,9 @@ def test_quality_of_life_suppression(built):
 def test_overlap_and_the_proposed_questionnaire(built):
     settings, _, _ = built
     overlap = read(settings, "SELECT * FROM marts.survey_overlap WHERE area_level = 'partnership'")
-    dedup = read(settings, """SELECT measure_id, sum(asks - 1) AS dup, sum(CASE WHEN asks > 1 THEN 1 ELSE 0 END) AS multi
-                              FROM intermediate.int_survey_measures_deduplicated GROUP BY measure_id""")
+    dedup = read(settings, """
+        SELECT measure_id, sum(asks - 1) AS dup, sum(CASE WHEN asks > 1 THEN 1 ELSE 0 END) AS multi
+        FROM intermediate.int_survey_measures_deduplicated GROUP BY measure_id""")
     merged = overlap.merge(dedup, on="measure_id")
     assert (merged["duplicate_asks"] == merged["dup"]).all()
     assert (merged["residents_asked_more_than_once"] == merged["multi"]).all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from expectations.suite import LSOA_REGEX, WARD_REGEX, SuiteSpec
+from expectations.suite import DISTRICT_REGEX, LSOA_REGEX, WARD_REGEX, SuiteSpec
 from warehouse.settings import REPO_ROOT
 
 SMALL = list(range(1, 10))  # a published count of people is 0, NULL (suppressed) or at least 10
@@ -84,7 +84,8 @@ def _overlap(gxe: Any) -> list[Any]:
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["area_level", "area_code", "period", "measure_id"]),
-        gxe.ExpectColumnValuesToMatchRegex(column="area_code", regex=rf"{WARD_REGEX}|^[EW]0[6789]\d{{6}}$|^all$|^unplaced$"),
+        gxe.ExpectColumnValuesToMatchRegex(column="area_code",
+                                           regex=rf"{WARD_REGEX}|{DISTRICT_REGEX}|^all$|^unplaced$"),
         *_no_small_counts(gxe, counts),
         gxe.ExpectColumnValuesToBeBetween(column="pct_residents_asked_more_than_once", min_value=0, max_value=100),
         gxe.ExpectColumnValuesToBeBetween(column="asks_per_resident", min_value=1),
