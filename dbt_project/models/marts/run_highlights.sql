@@ -10,6 +10,28 @@ with feeds as (
     union all
     select 'feeds', 'records_quarantined', 'Feed records quarantined with a reason', cast(sum(quarantined) as double)
     from {{ ref('feed_reconciliation') }}
+),
+
+surveys as (
+    select 'surveys' as domain, 'residents_surveyed' as metric,
+        'Survey residents (responses linked across agencies, each counted once)' as label,
+        cast({{ suppress_small('count(*)') }} as double) as value
+    from {{ ref('int_survey_residents_profiled') }}
+    union all
+    select 'surveys', 'residents_surveyed_more_than_once', 'Residents surveyed more than once (2+ agency surveys)',
+        cast({{ suppress_small('sum(case when responses > 1 then 1 else 0 end)') }} as double)
+    from {{ ref('int_survey_residents_profiled') }}
+    union all
+    select 'surveys', 'duplicate_question_asks_removed',
+        'Duplicate question-asks removed (same resident, measure and period)',
+        cast({{ suppress_small('sum(asks - 1)') }} as double)
+    from {{ ref('int_survey_measures_deduplicated') }}
+    union all
+    select 'surveys', 'duplicate_answers_removed', 'Duplicate survey answers removed (one answer per resident kept)',
+        cast({{ suppress_small('sum(greatest(answers - 1, 0))') }} as double)
+    from {{ ref('int_survey_measures_deduplicated') }}
 )
 
 select domain, metric, label, value from feeds
+union all
+select domain, metric, label, value from surveys
