@@ -12,7 +12,7 @@ from ingest.csv_text import SchemaDriftError
 from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.service_directories import read_directory
 from ingest.feeds.surveys import SurveyReader, fetch_index, postcode_lookup
-from ingest.feeds.volunteering import harvest_vacancies, read_volunteers
+from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, read_volunteers
 from ingest.http_client import FeedClient, FeedError
 from ingest.landing import Landing, LoadContext, archive_payloads, ensure_meta, record_failure, write_landing
 from ingest.pseudonymise import Pseudonymiser, load_key
@@ -82,7 +82,10 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
             elif source.protocol == "hsds_services":
                 land(con, read_directory(client, source, ctx))
             elif source.protocol == "rpde_vacancies":
-                results.append(_brief(harvest_vacancies(client, source, ctx, con)))
+                try:
+                    results.append(_brief(harvest_vacancies(client, source, ctx, con)))
+                except FAILURES as exc:  # pages committed before the failure keep their ledger row
+                    fail(con, interrupted_context(con, ctx, f"{type(exc).__name__}: {exc}"), exc)
             elif source.protocol == "paged_volunteers":
                 pseudo = Pseudonymiser(load_key())
                 land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs)))
