@@ -44,7 +44,8 @@ def new_run_key() -> str:
 
 def _brief(ledger: dict[str, Any]) -> dict[str, Any]:
     keys = ("source", "load_id", "status", "received", "loaded", "quarantined", "error")
-    return {k: ledger.get(k) for k in keys}
+    changes = ("new", "updated", "deleted", "unseen_deletions")  # incremental (RPDE) loads only
+    return {**{k: ledger.get(k) for k in keys}, **{k: ledger[k] for k in changes if k in ledger}}
 
 
 def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None, run_id: str | None = None,
