@@ -1,25 +1,48 @@
 -- Every (open role, person) pair worth scoring: the person offers at least one skill the role needs (or
 -- the role names none) and lives within their own travel limit of it — distance between LSOA
 -- centroids (haversine), the role located by its postcode's LSOA. Overlaps are counted here; the
--- eligibility rules and the score are applied in int_volunteer_match_scores.
+-- eligibility rules and the score are applied in int_volunteer_match_scores. Distances are computed
+-- once per LSOA pair, then looked up, so the pair count drives the cost rather than trigonometry.
 with roles as (
-    select d.vacancy_uid, lsoa.latitude, lsoa.longitude
+    select d.vacancy_uid, d.lsoa_code
     from {{ ref('int_vacancies_deduplicated') }} as d
-    inner join {{ ref('stg_ons__lsoas') }} as lsoa on d.lsoa_code = lsoa.lsoa_code
+    where d.lsoa_code is not null
 ),
 
 people as (
-    select
-        person_key,
-        volunteer_ref,
-        max_travel_km,
-        latitude,
-        longitude,
-        -- a cheap band (1° of latitude ≥ 110.5 km) so the distance is only computed near the person
-        latitude - max_travel_km / 110.0 as lat_min,
-        latitude + max_travel_km / 110.0 as lat_max
+    select person_key, volunteer_ref, max_travel_km, lsoa_code
     from {{ ref('int_volunteer_profiles') }}
     where latitude is not null and max_travel_km is not null and max_travel_km >= 0
+),
+
+-- distances between LSOA centroids, only for LSOA pairs that hold a role and a volunteer, and only
+-- within the longest travel limit of anyone in the volunteer's LSOA (a latitude band first: 1° ≥ 110 km)
+role_lsoas as (
+    select distinct r.lsoa_code, l.latitude, l.longitude
+    from roles as r
+    inner join {{ ref('stg_ons__lsoas') }} as l on r.lsoa_code = l.lsoa_code
+),
+
+person_lsoas as (
+    select p.lsoa_code, l.latitude, l.longitude, max(p.max_travel_km) as max_travel_km
+    from people as p
+    inner join {{ ref('stg_ons__lsoas') }} as l on p.lsoa_code = l.lsoa_code
+    group by p.lsoa_code, l.latitude, l.longitude
+),
+
+lsoa_distances as (
+    select role_lsoa, person_lsoa, distance_km
+    from (
+        select
+            r.lsoa_code as role_lsoa,
+            p.lsoa_code as person_lsoa,
+            p.max_travel_km,
+            {{ haversine_km('r.latitude', 'r.longitude', 'p.latitude', 'p.longitude') }} as distance_km
+        from role_lsoas as r
+        inner join person_lsoas as p
+            on r.latitude between p.latitude - p.max_travel_km / 110.0 and p.latitude + p.max_travel_km / 110.0
+    ) as d
+    where distance_km <= max_travel_km
 ),
 
 needs as (
@@ -33,57 +56,43 @@ needs as (
     group by r.vacancy_uid
 ),
 
-skill_pairs as (
-    select distinct q.vacancy_uid, o.person_key
-    from {{ ref('int_vacancy_requirements') }} as q
-    inner join {{ ref('int_volunteer_offers') }} as o
-        on q.attribute = 'skill' and o.attribute = 'skill' and q.term_code = o.term_code
+-- everyone within their travel limit of each role (a lookup of the LSOA-pair distance) ...
+reach as (
+    select r.vacancy_uid, p.person_key, p.volunteer_ref, p.max_travel_km, ld.distance_km
+    from roles as r
+    inner join lsoa_distances as ld on r.lsoa_code = ld.role_lsoa
+    inner join people as p on ld.person_lsoa = p.lsoa_code
+    where ld.distance_km <= p.max_travel_km
 ),
 
-any_skill_pairs as (
-    select n.vacancy_uid, p.person_key
-    from needs as n
-    inner join roles as r on n.vacancy_uid = r.vacancy_uid
-    inner join people as p on r.latitude between p.lat_min and p.lat_max
-    where n.needed_skills = 0
-),
-
-pairs as (
-    select vacancy_uid, person_key from skill_pairs
-    union
-    select vacancy_uid, person_key from any_skill_pairs
-),
-
-located as (
-    select
-        pr.vacancy_uid,
-        pr.person_key,
-        p.volunteer_ref,
-        p.max_travel_km,
-        {{ haversine_km('r.latitude', 'r.longitude', 'p.latitude', 'p.longitude') }} as distance_km
-    from pairs as pr
-    inner join roles as r on pr.vacancy_uid = r.vacancy_uid
-    inner join people as p on pr.person_key = p.person_key
-    where r.latitude between p.lat_min and p.lat_max
-),
-
+-- ... who offers at least one skill the role needs (or the role names none)
 within_reach as (
-    select * from located where distance_km <= max_travel_km
+    select w.*
+    from reach as w
+    inner join needs as n on w.vacancy_uid = n.vacancy_uid
+    where n.needed_skills = 0
+       or exists (
+           select 1
+           from {{ ref('int_vacancy_requirements') }} as q
+           inner join {{ ref('int_volunteer_offers') }} as o
+               on o.attribute = 'skill' and q.term_code = o.term_code
+           where q.vacancy_uid = w.vacancy_uid and q.attribute = 'skill' and o.person_key = w.person_key
+       )
 ),
 
 overlap as (
+    -- one pass over the shared terms of every pair (skills, slots and causes together)
     select
         w.vacancy_uid,
         w.person_key,
-        q.attribute,
-        count(*) as shared,
-        {{ dbt.listagg('q.term_name', "', '", "order by " ~ slot_order('q.term_code') ~ ", q.term_name") }}
-            as shared_names
+        sum(case when q.attribute = 'skill' then 1 else 0 end) as shared_skills,
+        sum(case when q.attribute = 'availability' then 1 else 0 end) as shared_slots,
+        sum(case when q.attribute = 'cause' then 1 else 0 end) as shared_causes
     from within_reach as w
     inner join {{ ref('int_vacancy_requirements') }} as q on w.vacancy_uid = q.vacancy_uid
     inner join {{ ref('int_volunteer_offers') }} as o
         on w.person_key = o.person_key and q.attribute = o.attribute and q.term_code = o.term_code
-    group by w.vacancy_uid, w.person_key, q.attribute
+    group by w.vacancy_uid, w.person_key
 )
 
 select
@@ -93,17 +102,11 @@ select
     w.distance_km,
     w.max_travel_km,
     cast(n.needed_skills as integer) as needed_skills,
-    cast(coalesce(sk.shared, 0) as integer) as shared_skills,
-    sk.shared_names as shared_skill_names,
+    cast(coalesce(o.shared_skills, 0) as integer) as shared_skills,
     cast(n.vacancy_slots as integer) as vacancy_slots,
-    cast(coalesce(sl.shared, 0) as integer) as shared_slots,
-    sl.shared_names as shared_slot_names,
+    cast(coalesce(o.shared_slots, 0) as integer) as shared_slots,
     cast(n.vacancy_causes as integer) as vacancy_causes,
-    cast(coalesce(ca.shared, 0) as integer) as shared_causes,
-    ca.shared_names as shared_cause_names
+    cast(coalesce(o.shared_causes, 0) as integer) as shared_causes
 from within_reach as w
 inner join needs as n on w.vacancy_uid = n.vacancy_uid
-left join overlap as sk on w.vacancy_uid = sk.vacancy_uid and w.person_key = sk.person_key and sk.attribute = 'skill'
-left join overlap as sl
-    on w.vacancy_uid = sl.vacancy_uid and w.person_key = sl.person_key and sl.attribute = 'availability'
-left join overlap as ca on w.vacancy_uid = ca.vacancy_uid and w.person_key = ca.person_key and ca.attribute = 'cause'
+left join overlap as o on w.vacancy_uid = o.vacancy_uid and w.person_key = o.person_key

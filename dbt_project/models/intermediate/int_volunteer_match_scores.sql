@@ -1,5 +1,6 @@
 {%- set w = volunteer_match_weights() -%}
--- Eligibility, score and rank of every candidate (role, person) pair.
+-- Eligibility, score and rank of every candidate (role, person) pair (the readable reasons of the top
+-- ones are written in the volunteer_matches mart).
 --
 -- Eligible (a "suitable volunteer"): within their own max_travel_km of the role; offers at least one
 -- skill the role needs (if it names any); free in at least one of the role's slots (if it names any).
@@ -51,11 +52,5 @@ select
     max_travel_km,
     shared_skills,
     shared_slots,
-    shared_causes,
-    'skills: ' || coalesce(shared_skill_names, 'none named')
-        || '; ' || cast(shared_slots as varchar) || case when shared_slots = 1 then ' shared slot' else ' shared slots' end
-        || case when shared_slots > 0 then ' (' || shared_slot_names || ')' else '' end
-        || '; ' || cast({{ round_to('distance_km', 1) }} as varchar) || ' km (travels up to '
-        || cast({{ round_to('max_travel_km', 1) }} as varchar) || ' km)'
-        || case when shared_causes > 0 then '; causes: ' || shared_cause_names else '' end as reasons
+    shared_causes
 from scored
