@@ -246,6 +246,11 @@ class ScriptedFeed:
 
     def get_json(self, url: str):
         import hashlib
+
+        from ingest.http_client import FeedError
+
+        if isinstance(self.pages[url], Exception):
+            raise FeedError("scripted", url, str(self.pages[url]))
         import json
         from datetime import UTC, datetime
 
@@ -263,7 +268,7 @@ def item(vid: str, modified: int, state: str = "updated", title: str = "Driver")
     return out
 
 
-def scripted_harvest(con, pages: dict[str, dict], run: str) -> dict:
+def scripted_harvest(con, pages: dict[str, dict | Exception], run: str) -> dict:
     from ingest.feeds.volunteering import harvest_vacancies
     from ingest.landing import LoadContext
     from ingest.sources import Source
@@ -297,3 +302,25 @@ def test_scripted_edge_cases_unseen_deletion_replay_and_timestamp_zero():
                        ).fetchall() == [(0,)]
     reason = con.execute("SELECT reason FROM raw.quarantine").fetchall()[0][0]
     assert "goes backwards" in reason and "0/a" in reason
+
+
+def test_rerun_of_an_interrupted_load_under_the_same_id_keeps_whole_counts():
+    from ingest.feeds.volunteering import interrupted_context
+    from ingest.http_client import FeedError
+    from ingest.landing import LoadContext, record_failure
+
+    con = duckdb.connect()
+    pages = {"/feed": {"items": [item("a", 1), item("b", 2)], "next": "/p2"},
+             "/p2": RuntimeError("HTTP 503 after 5 attempt(s)"),
+             "/p3": {"items": [], "next": "/p3"}}
+    with pytest.raises(FeedError):
+        scripted_harvest(con, pages, "1")
+    ctx = LoadContext("scripted", "volunteering", "s@1")
+    record_failure(con, interrupted_context(con, ctx, "FeedError: 503"), "FeedError: 503")
+    pages["/p2"] = {"items": [item("c", 3)], "next": "/p3"}
+    load = scripted_harvest(con, pages, "1")  # the same load id again (e.g. a manual rerun)
+    assert (load["received"], load["loaded"], load["new"], load["pages"]) == (3, 3, 3, 3)
+    rows = dict(con.execute("SELECT load_id, status FROM meta.load_ledger").fetchall())
+    assert rows == {"s@1": "loaded", "s@1#failed": "failed"}
+    seqs = [r[0] for r in con.execute("SELECT seq FROM meta.payloads ORDER BY seq").fetchall()]
+    assert seqs == [0, 1, 2]

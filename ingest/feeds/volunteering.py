@@ -130,6 +130,25 @@ def _notes(totals: dict[str, int]) -> str:
                                                   "out_of_order_pages"))
 
 
+_TOTALS = ("received", "loaded", "quarantined", "new", "updated", "deleted", "unseen_deletions",
+           "out_of_order_pages", "pages", "payload_bytes")
+
+
+def _resumed_totals(con: duckdb.DuckDBPyConnection, context: LoadContext) -> dict[str, int]:
+    """Zero — or, when this load id already committed pages (a rerun of an interrupted load under the
+    same id), its counts so far, so that its ledger row keeps covering everything it applied."""
+    import re
+
+    totals = dict.fromkeys(_TOTALS, 0)
+    ensure_meta(con)
+    row = first_row(con, "SELECT received, loaded, quarantined, payload_bytes, notes FROM meta.load_ledger "
+                         "WHERE load_id = ? AND source = ? AND status = 'loaded'", [context.load_id, context.source])
+    if row is not None:
+        totals.update(received=row[0] or 0, loaded=row[1] or 0, quarantined=row[2] or 0, payload_bytes=row[3] or 0)
+        totals.update({k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", (row[4] or "").split(";")[0]) if k in totals})
+    return totals
+
+
 def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
                       con: duckdb.DuckDBPyConnection, *,
                       after_page: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -146,10 +165,8 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
     url = state.get("next_url") or source.path
     last_key: FeedKey | None = ((state["after_timestamp"], state.get("after_id") or "")
                                 if state.get("after_timestamp") is not None else None)
-    totals = dict.fromkeys(("received", "loaded", "quarantined", "new", "updated", "deleted", "unseen_deletions",
-                            "out_of_order_pages", "pages"), 0)
+    totals = _resumed_totals(con, context)
     ledger: dict[str, Any] = {}
-    payloads = []
     while True:
         if totals["pages"] >= source.max_pages:
             raise FeedError(source.id, client.url_for(url), f"feed did not end within {source.max_pages} pages")
@@ -162,7 +179,7 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
         if same_url and items:
             raise FeedError(source.id, payload.url, "RPDE page with items points 'next' at itself (page loop)")
         totals["pages"] += 1
-        payloads.append(payload)
+        totals["payload_bytes"] += payload.size
         landing = Landing(context=context, received=len(items), loaded=0, replace_quarantine=False,
                           payloads=[payload])
 
@@ -215,7 +232,7 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
         landing.notes = [_notes(totals)]
         ledger = write_landing(
             con, landing, cumulative=(totals["received"], totals["loaded"], totals["quarantined"],
-                                      len(payloads), sum(p.size for p in payloads)),
+                                      totals["pages"], totals["payload_bytes"]),
             state_update={"next_url": next_url, "after_timestamp": last_key[0] if last_key else None,
                           "after_id": last_key[1] if last_key else None},
         )
