@@ -88,14 +88,15 @@ def test_deleted_and_expired_adverts_are_excluded(private, county_data):
     assert min(c.isoformat() for c in closing if c) >= AS_OF
 
 
-def test_cross_bureau_dedupe_precision_and_recall(private, county_data, built, capsys):
+def test_cross_bureau_dedupe_precision_and_recall(private, county_data, capsys):
     lineage = private.execute("SELECT vacancy_uid, vacancy_key FROM intermediate.int_vacancy_lineage").fetchall()
-    accuracy = dedupe_accuracy(lineage, truth_roles(county_data))
+    truth = truth_roles(county_data)
+    accuracy = dedupe_accuracy(lineage, truth)
     with capsys.disabled():
         print(f"\nvacancy dedupe on open adverts: {accuracy}")
     assert accuracy["true_pairs"] > 200
     assert accuracy["precision"] >= 0.99 and accuracy["recall"] >= 0.99
-    roles = {truth_roles(county_data)[k] for _, k in lineage}
+    roles = {truth[k] for _, k in lineage}
     (listed,) = private.execute("SELECT count(*) FROM marts.volunteer_vacancies").fetchall()[0]
     assert abs(listed - len(roles)) <= len(roles) * 0.005
 
