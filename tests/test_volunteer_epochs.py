@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.conftest import reset_server, use_var_dir
-from tests.test_volunteer_vacancies import AS_OF, feed_view, open_adverts
+from tests.test_volunteer_vacancies import AS_OF, dedupe_accuracy, feed_view, open_adverts, truth_roles
 
 VACANCY_SOURCES = ("bureau_north_vacancies", "bureau_south_vacancies")
 SELECT = ["--select", "stg_bureaus__vacancies+", "stg_bureaus__vacancy_attributes+", "stg_meta__load_ledger+"]
@@ -73,6 +73,8 @@ def test_harvests_see_each_epochs_changes(advanced, county_manifest):
 def test_marts_follow_updates_and_deletions(advanced, county_data):
     listed = {key for _, key in advanced["lineage"]}
     assert listed == open_adverts(county_data, 2)
+    accuracy = dedupe_accuracy(advanced["lineage"], truth_roles(county_data))
+    assert accuracy["precision"] >= 0.99 and accuracy["recall"] >= 0.99, accuracy
     gone = open_adverts(county_data, 0) - open_adverts(county_data, 2)
     assert len(gone) > 100  # roles deleted in epochs 1 and 2 have left the list
     # a role whose closing date or hours were updated shows the new values
