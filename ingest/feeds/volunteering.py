@@ -2,12 +2,16 @@
 
 Vacancies are harvested incrementally: the high-water mark (the feed's ``next`` URL plus the last
 ``modified``/``id``) lives in ``meta.feed_state`` and is saved in the same transaction as each page's
-upserts, so a harvest interrupted anywhere resumes without skipping or re-applying an item.
+upserts, so a harvest interrupted anywhere (an HTTP failure, or the process killed mid-page) resumes
+without skipping or re-applying an item. A page served out of (modified, id) order is applied in feed
+order; replays and repeats are quarantined. If a load fails after committing pages, those pages keep
+their ledger row and the failure is recorded beside it (``interrupted_context``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -60,7 +64,7 @@ def vacancy_problem(item: dict[str, Any]) -> str | None:
         return "item has no id"
     if item.get("state") not in ("updated", "deleted"):
         return f"state {item.get('state')!r} is not updated/deleted"
-    if not isinstance(item.get("modified"), int):
+    if not isinstance(item.get("modified"), int) or isinstance(item.get("modified"), bool):
         return f"modified {item.get('modified')!r} is not an integer timestamp"
     if item["state"] == "deleted":
         return None
@@ -137,8 +141,6 @@ _TOTALS = ("received", "loaded", "quarantined", "new", "updated", "deleted", "un
 def _resumed_totals(con: duckdb.DuckDBPyConnection, context: LoadContext) -> dict[str, int]:
     """Zero — or, when this load id already committed pages (a rerun of an interrupted load under the
     same id), its counts so far, so that its ledger row keeps covering everything it applied."""
-    import re
-
     totals = dict.fromkeys(_TOTALS, 0)
     ensure_meta(con)
     row = first_row(con, "SELECT received, loaded, quarantined, payload_bytes, notes FROM meta.load_ledger "
