@@ -13,7 +13,7 @@ from ingest.csv_text import SchemaDriftError
 from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.service_directories import read_directory
 from ingest.feeds.surveys import SurveyReader, fetch_index, postcode_lookup
-from ingest.feeds.volunteering import harvest_vacancies, read_volunteers
+from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, read_volunteers
 from ingest.http_client import FeedClient, FeedError
 from ingest.landing import Landing, LoadContext, archive_payloads, ensure_meta, record_failure, write_landing
 from ingest.pseudonymise import Pseudonymiser, load_key
@@ -45,7 +45,8 @@ def new_run_key() -> str:
 
 def _brief(ledger: dict[str, Any]) -> dict[str, Any]:
     keys = ("source", "load_id", "status", "received", "loaded", "quarantined", "error")
-    return {k: ledger.get(k) for k in keys}
+    changes = ("new", "updated", "deleted", "unseen_deletions")  # incremental (RPDE) loads only
+    return {**{k: ledger.get(k) for k in keys}, **{k: ledger[k] for k in changes if k in ledger}}
 
 
 def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None, run_id: str | None = None,
@@ -82,13 +83,16 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
             if source.protocol == "ons_area_bundle":
                 land(con, read_area_bundle(client, source, ctx))
             elif source.protocol == "hsds_services":
-                land(con, read_directory(client, source, ctx, per_page=source.page_size))
+                land(con, read_directory(client, source, ctx, per_page=source.page_size or 200))
             elif source.protocol == "rpde_vacancies":
-                results.append(_brief(harvest_vacancies(client, source, ctx, con)))
+                try:
+                    results.append(_brief(harvest_vacancies(client, source, ctx, con)))
+                except FAILURES as exc:  # pages committed before the failure keep their ledger row
+                    fail(con, interrupted_context(con, ctx, f"{type(exc).__name__}: {exc}"), exc)
             elif source.protocol == "paged_volunteers":
                 pseudo = Pseudonymiser(load_key())
                 land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs),
-                                          per_page=source.page_size))
+                                          per_page=source.page_size or 500))
             elif source.protocol == "survey_index":
                 _harvest_surveys(client, source, con, context, land, fail)
             else:  # the registry validates protocols, so this is a programming error
