@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -63,9 +64,11 @@ def run_stage(name: str, code: str, env: dict[str, str], timeout: float = 7200) 
     return stage, result
 
 
-def pipeline_env(var_dir: Path, base_url: str, sources_file: Path | None, as_of: str) -> dict[str, str]:
+def pipeline_env(var_dir: Path, base_url: str, sources_file: Path | None, as_of: str,
+                 mappings_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
     env.update({"CG_VAR_DIR": str(var_dir), "CG_HASH_KEY": BENCH_KEY, "CG_AS_OF_DATE": as_of,
+                "CG_MAPPINGS_DIR": str(mappings_dir),
                 "DO_NOT_TRACK": "1", "CG_BENCH_BASE_URL": base_url,
                 "CG_DUCKDB_MEMORY_LIMIT": os.environ.get("CG_DUCKDB_MEMORY_LIMIT", "4GB")})
     if sources_file:
@@ -197,12 +200,15 @@ def main(argv: list[str] | None = None) -> int:
     subprocess.run(["rm", "-rf", str(var_dir)], check=True)
     var_dir.mkdir(parents=True)
     sources_file = sources_for_scale(data_dir, work / "sources.yml")
+    mappings_dir = work / "survey_mappings"  # a copy: the incremental scenario adds one file to it
+    shutil.rmtree(mappings_dir, ignore_errors=True)
+    shutil.copytree(REPO / "config" / "survey_mappings", mappings_dir)
     import yaml
 
     source_ids = [s["id"] for s in yaml.safe_load(sources_file.read_text())["sources"]]
     report: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "counts": manifest["counts"]}
     with running(data_dir) as base_url:
-        env = pipeline_env(var_dir, base_url, sources_file, manifest["reference_date"])
+        env = pipeline_env(var_dir, base_url, sources_file, manifest["reference_date"], mappings_dir)
         total_started = time.perf_counter()
         for source_id in source_ids:
             stage, _ = run_stage(f"ingest {source_id}", HARVEST.format(source=source_id, key="bench"), env)
@@ -218,11 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         floor, _ = run_stage("floor: DuckDB count(*) over raw inputs", FLOOR.format(data=str(data_dir)), env)
         reads, read_result = run_stage("reads: area profile + top services",
                                        READS.format(path=str(var_dir / "published" / "common_ground.duckdb")), env)
-        incremental = None
-        if not args.skip_incremental:
-            from bench.incremental import incremental_run
+    incremental = None
+    if not args.skip_incremental:
+        from bench.incremental import incremental_run
 
-            incremental = incremental_run(data_dir, base_url, env)
+        incremental = incremental_run(data_dir, env, run_stage, HARVEST, DBT, GATE, PUBLISH)
     peak = max(s.peak_rss_mb for s in stages)
     summary = {
         "end_to_end_seconds": total, "peak_rss_mb": peak, "floor_seconds": floor.seconds,
@@ -241,7 +247,9 @@ def main(argv: list[str] | None = None) -> int:
               f"over {read_result['lookups']} lookups")
     if incremental:
         print(f"incremental (one new {incremental['responses']:,}-response survey): "
-              f"{incremental['seconds']:.1f}s ({'ok' if incremental['ok'] else 'FAILED'})")
+              f"{incremental['seconds']:.1f}s ({'ok' if incremental['ok'] else 'FAILED'}) {incremental['stages']}")
+        for error in incremental["errors"]:
+            print(error)
     for stage in stages:
         if stage.detail.get("slowest_models"):
             print("slowest dbt models: " + ", ".join(f"{m} {t:.1f}s" for t, m in stage.detail["slowest_models"]))
@@ -250,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     out = work / "bench.json"
     out.write_text(json.dumps(report, indent=2, default=str))
     print(f"JSON: {out}")
-    return 0 if summary["all_stages_ok"] else 1
+    return 0 if summary["all_stages_ok"] and (incremental is None or incremental["ok"]) else 1
 
 
 if __name__ == "__main__":
