@@ -1,0 +1,319 @@
+"""Link service-at-location listings from every partner directory into canonical services (Splink on DuckDB).
+
+The unit is a *service at a location*: the same drop-in listed by two directories at the same venue is
+one canonical service; the same organisation's drop-in at two venues is two. So every pair Splink scores
+must already share a place (blocking on postcode, or on LSOA plus phone / name / address), and the
+location comparison has fixed, expert-set m probabilities: EM cannot learn them because, on any
+non-location blocking rule, "same service, other venue" pairs look like matches on every other field.
+
+Determinism: Splink runs in its own in-memory DuckDB with one thread, on rows sorted by key, with a
+fixed seed for u sampling, so two builds give the same probabilities; canonical ids are a hash of the
+smallest member key. Duplicates inside one directory are linked too (``dedupe_only``): partner
+directories do hold the same service twice; only rows of the *same* source record (one service listed
+at several venues) are never merged, as they are different places by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+#: columns the linkage reads from intermediate.int_service_at_locations
+INPUT_COLUMNS = ["source_record_key", "service_key", "directory", "service_name_core", "organisation_clean",
+                 "phone", "service_email_key", "email_domain", "web_domain", "category_code", "postcode_key", "address_clean",
+                 "location_name_clean", "lsoa_code", "latitude", "longitude"]
+#: EM training sessions block on postcode plus each of these in turn
+TRAINING_KEYS = ("phone", "service_name_core")
+#: a pair at or above this probability is a link; canonical services are the connected components
+DEFAULT_THRESHOLD = 0.9
+#: the smallest probability kept in the pairwise table (for review of near misses)
+KEEP_PAIRS_FROM = 0.01
+SEED = 20260901
+#: no trained m probability goes below this (see floor_m_probabilities)
+M_FLOOR = 1e-3
+#: m probabilities of the location comparison's levels (probability of each level for a true match):
+#: the same canonical service-at-location is at the same postcode, mostly with the same address text.
+LOCATION_M = {"same_postcode_same_address": 0.95, "same_postcode_similar_address": 0.03,
+              "same_postcode_other_address": 0.008, "within_250m": 0.01, "same_lsoa": 0.001, "else": 0.001}
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LinkageResult:
+    """Scored pairs (probability ≥ KEEP_PAIRS_FROM) and the trained model's parameters."""
+
+    pairs: pd.DataFrame
+    parameters: pd.DataFrame
+
+
+def _comparisons() -> list[Any]:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    name = cl.CustomComparison(
+        output_column_name="service_name",
+        comparison_levels=[
+            cll.NullLevel("service_name_core"),
+            cll.ExactMatchLevel("service_name_core"),
+            cll.CustomLevel("contains(service_name_core_l, service_name_core_r) "
+                            "OR contains(service_name_core_r, service_name_core_l)", "one name contains the other"),
+            cll.JaroWinklerLevel("service_name_core", 0.92),
+            cll.JaroWinklerLevel("service_name_core", 0.80),
+            cll.ElseLevel(),
+        ],
+    ).configure(m_probabilities=[0.70, 0.25, 0.03, 0.015, 0.005])  # starting values, kept only if EM sees no pair
+    # organisation name, web domain and e-mail domain all say "same organisation": one comparison, so
+    # that evidence is not counted three times (it does not say "same service")
+    same_org = "organisation_clean_l = organisation_clean_r"
+    same_domain = "(web_domain_l = web_domain_r OR email_domain_l = email_domain_r)"
+    organisation = cl.CustomComparison(
+        output_column_name="organisation",
+        comparison_levels=[
+            cll.CustomLevel("(organisation_clean_l IS NULL OR organisation_clean_r IS NULL) "
+                            "AND (web_domain_l IS NULL OR web_domain_r IS NULL) "
+                            "AND (email_domain_l IS NULL OR email_domain_r IS NULL)", "no organisation on one side")
+            .configure(is_null_level=True),
+            cll.CustomLevel(f"{same_org} AND {same_domain}", "same organisation name and web/e-mail domain"),
+            cll.CustomLevel(f"{same_org} OR {same_domain} "
+                            "OR jaro_winkler_similarity(organisation_clean_l, organisation_clean_r) >= 0.92",
+                            "same or similar organisation name, or same domain"),
+            cll.ElseLevel(),
+        ],
+    )
+    same_postcode = "postcode_key_l = postcode_key_r"
+    location = cl.CustomComparison(
+        output_column_name="location",
+        comparison_levels=[
+            cll.CustomLevel("(postcode_key_l IS NULL OR postcode_key_r IS NULL) "
+                            "AND (latitude_l IS NULL OR latitude_r IS NULL)", "no place on one side")
+            .configure(is_null_level=True),
+            cll.CustomLevel(f"{same_postcode} AND (address_clean_l = address_clean_r "
+                            "OR location_name_clean_l = location_name_clean_r)", "same postcode and address")
+            .configure(m_probability=LOCATION_M["same_postcode_same_address"], fix_m_probability=True),
+            cll.CustomLevel(f"{same_postcode} AND jaro_winkler_similarity(address_clean_l, address_clean_r) >= 0.9",
+                            "same postcode, similar address")
+            .configure(m_probability=LOCATION_M["same_postcode_similar_address"], fix_m_probability=True),
+            cll.CustomLevel(same_postcode, "same postcode, other address")
+            .configure(m_probability=LOCATION_M["same_postcode_other_address"], fix_m_probability=True),
+            cll.DistanceInKMLevel("latitude", "longitude", 0.25)
+            .configure(m_probability=LOCATION_M["within_250m"], fix_m_probability=True),
+            cll.ExactMatchLevel("lsoa_code")
+            .configure(m_probability=LOCATION_M["same_lsoa"], fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=LOCATION_M["else"], fix_m_probability=True),
+        ],
+    )
+    phone = cl.ExactMatch("phone")
+    email = cl.ExactMatch("service_email_key")  # role mailboxes (info@ …) are NULL: organisation evidence
+    category = cl.ExactMatch("category_code")
+    return [name, organisation, location, phone, email, category]
+
+
+#: pairs Splink scores: they share a place, and are not two venues of the same source record
+BLOCKING_RULES = [
+    f"{condition} AND l.service_key <> r.service_key"
+    for condition in ("l.postcode_key = r.postcode_key",
+                      "l.lsoa_code = r.lsoa_code AND l.phone = r.phone",
+                      "l.lsoa_code = r.lsoa_code AND l.service_name_core = r.service_name_core",
+                      "l.lsoa_code = r.lsoa_code AND l.address_clean = r.address_clean")
+]
+
+
+def settings() -> Any:
+    """The Splink model: comparisons and prediction blocking rules (every rule requires a shared place)."""
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="source_record_key",
+        comparisons=_comparisons(),
+        blocking_rules_to_generate_predictions=BLOCKING_RULES,
+        additional_columns_to_retain=["service_key", "directory"],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        probability_two_random_records_match=1e-4,
+    )
+
+
+def _prepare(records: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in INPUT_COLUMNS if c not in records.columns]
+    if missing:
+        raise ValueError(f"linkage input lacks columns {missing}")
+    frame = records[INPUT_COLUMNS].copy()
+    for column in INPUT_COLUMNS:
+        if column not in ("latitude", "longitude"):
+            frame[column] = frame[column].astype("string")
+    frame[["latitude", "longitude"]] = frame[["latitude", "longitude"]].astype("float64")
+    return frame.sort_values("source_record_key", kind="stable").reset_index(drop=True)
+
+
+def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = KEEP_PAIRS_FROM) -> LinkageResult:
+    """Train the model on these records (u by seeded sampling, m by EM) and score every blocked pair."""
+    import duckdb
+    from splink import DuckDBAPI, Linker
+
+    frame = _prepare(records)
+    empty = pd.DataFrame({"source_record_key_l": pd.Series(dtype="string"),
+                          "source_record_key_r": pd.Series(dtype="string"),
+                          "match_weight": pd.Series(dtype="float64"),
+                          "match_probability": pd.Series(dtype="float64")})
+    if len(frame) < 2:
+        return LinkageResult(empty, pd.DataFrame())
+    logging.getLogger("splink").setLevel(logging.WARNING)
+    con = duckdb.connect(":memory:")
+    con.execute("SET threads TO 1")  # deterministic float sums in EM
+    try:
+        db_api = DuckDBAPI(connection=con)
+        linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations"), settings())
+        linker.training.estimate_probability_two_random_records_match(
+            ["l.postcode_key = r.postcode_key AND l.phone = r.phone AND l.service_name_core = r.service_name_core"],
+            recall=0.8)
+        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+        # each session blocks on the place plus one strong key, so its pairs are mostly true matches and EM
+        # separates them cleanly; every non-location comparison is estimated by at least one session
+        for key in TRAINING_KEYS:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                f"l.postcode_key = r.postcode_key AND l.{key} = r.{key} AND l.directory <> r.directory")
+        model = floor_m_probabilities(linker.misc.save_model_to_json(), M_FLOOR)
+        linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations_scored"), model)
+        predictions = linker.inference.predict(threshold_match_probability=keep_from, warning_mode="never")
+        pairs = predictions.as_pandas_dataframe()
+        parameters = _parameters(linker)
+    finally:
+        con.close()
+    pairs = pairs[["source_record_key_l", "source_record_key_r", "match_weight", "match_probability",
+                   *[c for c in pairs.columns if c.startswith("gamma_")]]]
+    pairs = pairs.sort_values(["source_record_key_l", "source_record_key_r"], kind="stable").reset_index(drop=True)
+    return LinkageResult(pairs, parameters)
+
+
+def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
+    """The trained model with every m probability at least ``floor``.
+
+    EM gives m ≈ 1e-18 to a disagreement it never saw among matches, which would let one field veto
+    any pair; a floor keeps every single disagreement finite evidence.
+    """
+    import copy
+
+    model = copy.deepcopy(model)
+    for comparison in model["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            if level.get("m_probability") is not None:
+                level["m_probability"] = max(float(level["m_probability"]), floor)
+    return model
+
+
+def _parameters(linker: Any) -> pd.DataFrame:
+    rows = []
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            if level.is_null_level:
+                continue
+            rows.append({"comparison": comparison.output_column_name, "level": level.label_for_charts,
+                         "m_probability": level.m_probability, "u_probability": level.u_probability})
+    return pd.DataFrame(rows)
+
+
+def canonical_id(member_key: str) -> str:
+    """A stable id for a canonical service: a hash of its smallest member's source record key."""
+    return "cs-" + hashlib.sha256(member_key.encode("utf-8")).hexdigest()[:16]
+
+
+class _UnionFind:
+    def __init__(self, keys: Iterable[str]) -> None:
+        self.parent = {k: k for k in keys}
+
+    def find(self, key: str) -> str:
+        root = key
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[key] != root:
+            self.parent[key], key = root, self.parent[key]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:  # the smaller key becomes the root, so roots are cluster minima
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def cluster(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Group source records into canonical services; one row per source record.
+
+    Links are pairs from *different* directories at or above ``threshold``, taken strongest first
+    (match weight, then keys); a link is skipped when it would put two records of one directory into
+    one canonical service (a directory lists a service at a venue once, so the weaker link is the
+    wrong one). Columns: source_record_key, canonical_service_id, cluster_size, match_probability
+    (the record's strongest accepted link; NULL for a record that stands alone) and service_group_id
+    (canonical services joined by sharing a source service record: one service at several venues).
+    """
+    frame = records[["source_record_key", "service_key", "directory"]].astype(str)
+    keys = sorted(frame["source_record_key"])
+    directory_of = dict(zip(frame["source_record_key"], frame["directory"], strict=True))
+    uf = _UnionFind(keys)
+    directories = {k: {directory_of[k]} for k in keys}
+    links = pairs[(pairs["match_probability"] >= threshold)
+                  & (pairs["source_record_key_l"].map(directory_of) != pairs["source_record_key_r"].map(directory_of))]
+    links = links.sort_values(["match_weight", "source_record_key_l", "source_record_key_r"],
+                              ascending=[False, True, True], kind="stable")
+    best: dict[str, float] = {}
+    for left, right, probability in zip(links["source_record_key_l"].astype(str),
+                                        links["source_record_key_r"].astype(str), links["match_probability"],
+                                        strict=True):
+        a, b = uf.find(left), uf.find(right)
+        if a == b:
+            accepted = True
+        elif directories[a] & directories[b]:
+            accepted = False
+        else:
+            uf.union(a, b)
+            directories[uf.find(a)] = directories.pop(a) | directories.pop(b)
+            accepted = True
+        if accepted:
+            for key in (left, right):
+                best[key] = max(best.get(key, 0.0), float(probability))
+    root = {k: uf.find(k) for k in keys}
+    out = pd.DataFrame({"source_record_key": keys, "root": [root[k] for k in keys]})
+    out["canonical_service_id"] = out["root"].map(canonical_id)
+    out["cluster_size"] = out.groupby("root")["source_record_key"].transform("size").astype("int64")
+    out["match_probability"] = out["source_record_key"].map(best).astype("float64")
+    # service groups: canonical services that share a source service record (its other venues)
+    service_of = dict(zip(frame["source_record_key"], frame["service_key"], strict=True))
+    groups = _UnionFind(sorted(set(out["root"])))
+    first_root: dict[str, str] = {}
+    for key, r in zip(out["source_record_key"], out["root"], strict=True):
+        service = service_of[key]
+        if service in first_root:
+            groups.union(first_root[service], r)
+        else:
+            first_root[service] = r
+    out["service_group_id"] = out["root"].map(lambda r: "sg-" + canonical_id(groups.find(r))[3:])
+    return out.drop(columns="root")
+
+
+def pairwise_scores(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
+    """Precision, recall and F1 of the record pairs placed together, against true cluster labels.
+
+    Both series are indexed by record key; only keys present in both are scored.
+    """
+    common = predicted.index.intersection(truth.index)
+    frame = pd.DataFrame({"p": predicted.loc[common].astype(str), "t": truth.loc[common].astype(str)})
+
+    def pairs(counts: pd.Series) -> int:
+        return int((counts * (counts - 1) // 2).sum())
+
+    predicted_pairs = pairs(frame.groupby("p").size())
+    true_pairs = pairs(frame.groupby("t").size())
+    both = pairs(frame.groupby(["p", "t"]).size())
+    precision = both / predicted_pairs if predicted_pairs else 1.0
+    recall = both / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "predicted_pairs": predicted_pairs,
+            "true_pairs": true_pairs, "true_positive_pairs": both, "records": len(frame)}
