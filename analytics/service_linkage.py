@@ -164,12 +164,15 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
                           "match_probability": pd.Series(dtype="float64")})
     if len(frame) < 2:
         return LinkageResult(empty, pd.DataFrame())
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    splink_log = logging.getLogger("splink")
+    saved_level = splink_log.level
+    splink_log.setLevel(logging.ERROR)  # untrained-level notices are expected (see module doc)
     con = duckdb.connect(":memory:")
     con.execute("SET threads TO 1")  # deterministic float sums in EM
     try:
         db_api = DuckDBAPI(connection=con)
-        linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations"), settings())
+        linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations"), settings(),
+                        log_level=None)
         linker.training.estimate_probability_two_random_records_match(
             ["l.postcode_key = r.postcode_key AND l.phone = r.phone AND l.service_name_core = r.service_name_core"],
             recall=0.8)
@@ -180,12 +183,14 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
             linker.training.estimate_parameters_using_expectation_maximisation(
                 f"l.postcode_key = r.postcode_key AND l.{key} = r.{key} AND l.directory <> r.directory")
         model = floor_m_probabilities(linker.misc.save_model_to_json(), M_FLOOR)
-        linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations_scored"), model)
+        linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations_scored"), model,
+                        log_level=None)
         predictions = linker.inference.predict(threshold_match_probability=keep_from, warning_mode="never")
         pairs = predictions.as_pandas_dataframe()
         parameters = _parameters(linker)
     finally:
         con.close()
+        splink_log.setLevel(saved_level)
     pairs = pairs[["source_record_key_l", "source_record_key_r", "match_weight", "match_probability",
                    *[c for c in pairs.columns if c.startswith("gamma_")]]]
     pairs = pairs.sort_values(["source_record_key_l", "source_record_key_r"], kind="stable").reset_index(drop=True)

@@ -10,6 +10,38 @@ with feeds as (
     union all
     select 'feeds', 'records_quarantined', 'Feed records quarantined with a reason', cast(sum(quarantined) as double)
     from {{ ref('feed_reconciliation') }}
+),
+
+services as (
+    select
+        'services' as domain,
+        'source_records' as metric,
+        'Service directory records received (all partner directories)' as label,
+        cast(sum(records_received) as double) as value
+    from {{ ref('service_map_reconciliation') }}
+    union all
+    select 'services', 'source_listings', 'Service-at-location listings loaded (source records linked)',
+        cast(count(*) as double)
+    from {{ ref('service_map_sources') }}
+    where outcome = 'mapped'
+    union all
+    select 'services', 'canonical_services', 'Canonical services on the service map', cast(count(*) as double)
+    from {{ ref('service_map') }}
+    union all
+    select 'services', 'duplicates_merged', 'Duplicate listings merged into canonical services',
+        cast(sum(source_records - 1) as double)
+    from {{ ref('service_map') }}
+    union all
+    select 'services', 'mean_match_probability', 'Mean match probability of merged listings',
+        cast(avg(match_probability) as double)
+    from {{ ref('service_map_sources') }}
+    where outcome = 'mapped' and cluster_size > 1
+    union all
+    select 'services', 'coverage_gaps', 'Service gaps flagged (high-need ward x category)',
+        cast(sum(case when gap_flag then 1 else 0 end) as double)
+    from {{ ref('service_coverage') }}
 )
 
 select domain, metric, label, value from feeds
+union all
+select domain, metric, label, value from services
