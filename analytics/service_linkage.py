@@ -2,15 +2,23 @@
 
 The unit is a *service at a location*: the same drop-in listed by two directories at the same venue is
 one canonical service; the same organisation's drop-in at two venues is two. So every pair Splink scores
-must already share a place (blocking on postcode, or on LSOA plus phone / name / address), and the
-location comparison has fixed, expert-set m probabilities: EM cannot learn them because, on any
-non-location blocking rule, "same service, other venue" pairs look like matches on every other field.
+already shares a place (blocking on postcode, or on LSOA plus phone / name / address), and the location
+comparison has fixed, expert-set m probabilities: EM cannot learn them, because on any non-location
+blocking rule "same service, other venue" pairs agree on every other field.
+
+Training: u by seeded random sampling; m by EM in two sessions, each blocked on the postcode plus one
+strong key (phone, then service name) and restricted to pairs from different directories, so that the
+blocked pairs are mostly true matches. Organisation name, web domain and e-mail domain form *one*
+comparison (they all say "same organisation", not "same service"), and role mailboxes (info@ …) are
+not service evidence. Trained m probabilities are floored at M_FLOOR so no single disagreement vetoes.
+
+Merging: only listings from *different* directories are merged, strongest link first, never two of one
+directory into one canonical service. A partner directory is trusted to list a service at a venue once;
+two of its own listings that look alike (same organisation, name and venue, other phone) are more often
+two sessions than an error, so they are kept apart and reported (service_map_issues) for its steward.
 
 Determinism: Splink runs in its own in-memory DuckDB with one thread, on rows sorted by key, with a
-fixed seed for u sampling, so two builds give the same probabilities; canonical ids are a hash of the
-smallest member key. Duplicates inside one directory are linked too (``dedupe_only``): partner
-directories do hold the same service twice; only rows of the *same* source record (one service listed
-at several venues) are never merged, as they are different places by construction.
+fixed seed, so two builds give the same probabilities; a canonical id is a hash of its smallest member key.
 """
 
 from __future__ import annotations
@@ -25,15 +33,17 @@ import pandas as pd
 
 #: columns the linkage reads from intermediate.int_service_at_locations
 INPUT_COLUMNS = ["source_record_key", "service_key", "directory", "service_name_core", "organisation_clean",
-                 "phone", "service_email_key", "email_domain", "web_domain", "category_code", "postcode_key", "address_clean",
-                 "location_name_clean", "lsoa_code", "latitude", "longitude"]
+                 "phone", "service_email_key", "email_domain", "web_domain", "category_code", "postcode_key",
+                 "address_clean", "location_name_clean", "lsoa_code", "latitude", "longitude"]
 #: EM training sessions block on postcode plus each of these in turn
 TRAINING_KEYS = ("phone", "service_name_core")
-#: a pair at or above this probability is a link; canonical services are the connected components
-DEFAULT_THRESHOLD = 0.9
+#: a pair at or above this probability is a link (the dbt var service_match_threshold overrides it)
+DEFAULT_THRESHOLD = 0.99
 #: the smallest probability kept in the pairwise table (for review of near misses)
 KEEP_PAIRS_FROM = 0.01
 SEED = 20260901
+#: prior match probability of two random listings when the data cannot estimate it
+DEFAULT_PRIOR = 1e-4
 #: no trained m probability goes below this (see floor_m_probabilities)
 M_FLOOR = 1e-3
 #: m probabilities of the location comparison's levels (probability of each level for a true match):
@@ -136,7 +146,7 @@ def settings() -> Any:
         additional_columns_to_retain=["service_key", "directory"],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
-        probability_two_random_records_match=1e-4,
+        probability_two_random_records_match=DEFAULT_PRIOR,
     )
 
 
@@ -156,6 +166,7 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
     """Train the model on these records (u by seeded sampling, m by EM) and score every blocked pair."""
     import duckdb
     from splink import DuckDBAPI, Linker
+    from splink.internals.exceptions import EMTrainingException
 
     frame = _prepare(records)
     empty = pd.DataFrame({"source_record_key_l": pd.Series(dtype="string"),
@@ -180,8 +191,11 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
         # each session blocks on the place plus one strong key, so its pairs are mostly true matches and EM
         # separates them cleanly; every non-location comparison is estimated by at least one session
         for key in TRAINING_KEYS:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                f"l.postcode_key = r.postcode_key AND l.{key} = r.{key} AND l.directory <> r.directory")
+            rule = f"l.postcode_key = r.postcode_key AND l.{key} = r.{key} AND l.directory <> r.directory"
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(rule)
+            except EMTrainingException as exc:  # e.g. a single directory: nothing to learn from, keep priors
+                log.warning("service linkage: EM session on %s skipped: %s", key, str(exc).splitlines()[0])
         model = floor_m_probabilities(linker.misc.save_model_to_json(), M_FLOOR)
         linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations_scored"), model,
                         log_level=None)
@@ -198,7 +212,7 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
 
 
 def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
-    """The trained model with every m probability at least ``floor``.
+    """The trained model with every m probability at least ``floor`` (and a usable prior).
 
     EM gives m ≈ 1e-18 to a disagreement it never saw among matches, which would let one field veto
     any pair; a floor keeps every single disagreement finite evidence.
@@ -206,6 +220,8 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
     import copy
 
     model = copy.deepcopy(model)
+    if not (model.get("probability_two_random_records_match") or 0) > 0:  # no deterministic match found
+        model["probability_two_random_records_match"] = DEFAULT_PRIOR
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
             if level.get("is_null_level"):

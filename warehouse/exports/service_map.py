@@ -58,7 +58,8 @@ def hsds_document(services: list[dict[str, Any]], sources: list[dict[str, Any]])
     by_canonical: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for source in sources:
         by_canonical[source["canonical_service_id"]].append({
-            "canonical_service_id": source["canonical_service_id"], "directory": source["directory"], "service_id": source["service_id"],
+            "canonical_service_id": source["canonical_service_id"], "directory": source["directory"],
+            "service_id": source["service_id"],
             "service_at_location_id": source["service_at_location_id"],
             "match_probability": source["match_probability"]})
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -1,8 +1,9 @@
 """Canonical services: source records grouped by their strongest cross-directory links.
 
 A link is a pair from two different directories with match_probability >= match_threshold (the
-project var service_match_threshold, passed in by this model's YAML config); links are taken strongest first and never put two records of one directory together. The
-canonical_service_id is a hash of the smallest member key, so rebuilding gives the same ids.
+project var service_match_threshold, passed in by this model's YAML config); links are taken strongest
+first and never put two records of one directory together. The canonical_service_id is a hash of the
+smallest member key, so rebuilding gives the same ids.
 """
 
 
