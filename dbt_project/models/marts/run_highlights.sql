@@ -32,8 +32,9 @@ services as (
         cast(sum(source_records - 1) as double)
     from {{ ref('service_map') }}
     union all
+    -- averaged as decimals: a parallel sum of doubles can differ in its last bit from run to run
     select 'services', 'mean_match_probability', 'Mean match probability of merged listings',
-        cast(avg(match_probability) as double)
+        cast(round(avg(cast(match_probability as decimal(18, 15))), 9) as double)
     from {{ ref('service_map_sources') }}
     where outcome = 'mapped' and cluster_size > 1
     union all

@@ -27,9 +27,16 @@ wards as (
         sum(population) as population,
         sum(case when imd_decile is not null then imd_decile * population end)
             / nullif(sum(case when imd_decile is not null then population end), 0) as imd_decile_mean,
-        -- population-weighted centroid (plain mean where nobody is counted)
-        coalesce(sum(latitude * population) / nullif(sum(population), 0), avg(latitude)) as latitude,
-        coalesce(sum(longitude * population) / nullif(sum(population), 0), avg(longitude)) as longitude
+        -- population-weighted centroid (plain mean where nobody is counted), summed as decimals so that
+        -- parallel aggregation gives the same last digit every run
+        cast(coalesce(
+            sum(cast(latitude as decimal(10, 6)) * population) / nullif(sum(population), 0),
+            avg(cast(latitude as decimal(10, 6)))
+        ) as double) as latitude,
+        cast(coalesce(
+            sum(cast(longitude as decimal(10, 6)) * population) / nullif(sum(population), 0),
+            avg(cast(longitude as decimal(10, 6)))
+        ) as double) as longitude
     from lsoas
     group by ward_code
 ),
