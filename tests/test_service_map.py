@@ -151,10 +151,11 @@ def test_run_highlights_show_the_service_map(built):
     settings, _, _ = built
     rows = query(settings, "SELECT metric, value FROM marts.run_highlights WHERE domain = 'services'")
     figures = dict(zip(rows["metric"], rows["value"], strict=True))
-    assert set(figures) == {"source_records", "source_listings", "canonical_services", "duplicates_merged",
-                            "mean_match_probability", "coverage_gaps"}
-    assert figures["source_listings"] - figures["canonical_services"] == figures["duplicates_merged"] > 1000
-    assert 0.99 < figures["mean_match_probability"] <= 1
+    assert set(figures) == {"s1_records_received", "s2_listings_loaded", "s3_canonical_services",
+                            "s4_duplicates_merged", "s5_mean_match_probability_pct", "s6_coverage_gaps"}
+    assert figures["s2_listings_loaded"] - figures["s3_canonical_services"] == figures["s4_duplicates_merged"] > 1000
+    assert 99 < figures["s5_mean_match_probability_pct"] <= 100
+    assert figures["s6_coverage_gaps"] >= 8
 
 
 def test_service_suites_pass_and_catch_a_lost_listing(built, tmp_path, monkeypatch):

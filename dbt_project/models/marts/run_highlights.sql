@@ -15,30 +15,31 @@ with feeds as (
 services as (
     select
         'services' as domain,
-        'source_records' as metric,
+        's1_records_received' as metric,
         'Service directory records received (all partner directories)' as label,
         cast(sum(records_received) as double) as value
     from {{ ref('service_map_reconciliation') }}
     union all
-    select 'services', 'source_listings', 'Service-at-location listings loaded (source records linked)',
+    select 'services', 's2_listings_loaded', 'Service-at-location listings loaded (source records linked)',
         cast(count(*) as double)
     from {{ ref('service_map_sources') }}
     where outcome = 'mapped'
     union all
-    select 'services', 'canonical_services', 'Canonical services on the service map', cast(count(*) as double)
+    select 'services', 's3_canonical_services', 'Canonical services on the service map', cast(count(*) as double)
     from {{ ref('service_map') }}
     union all
-    select 'services', 'duplicates_merged', 'Duplicate listings merged into canonical services',
+    select 'services', 's4_duplicates_merged', 'Duplicate listings merged into canonical services',
         cast(sum(source_records - 1) as double)
     from {{ ref('service_map') }}
     union all
     -- averaged as decimals: a parallel sum of doubles can differ in its last bit from run to run
-    select 'services', 'mean_match_probability', 'Mean match probability of merged listings',
-        cast(round(avg(cast(match_probability as decimal(18, 15))), 9) as double)
+    -- (metric names s1…s6 keep the figures in reading order in the run summary)
+    select 'services', 's5_mean_match_probability_pct', 'Mean match probability of merged listings (%)',
+        cast(round(100 * avg(cast(match_probability as decimal(18, 15))), 4) as double)
     from {{ ref('service_map_sources') }}
     where outcome = 'mapped' and cluster_size > 1
     union all
-    select 'services', 'coverage_gaps', 'Service gaps flagged (high-need ward x category)',
+    select 'services', 's6_coverage_gaps', 'Service gaps flagged (high-need ward x category)',
         cast(sum(case when gap_flag then 1 else 0 end) as double)
     from {{ ref('service_coverage') }}
 )
