@@ -2,20 +2,31 @@
 
 The unit is a *service at a location*: the same drop-in listed by two directories at the same venue is
 one canonical service; the same organisation's drop-in at two venues is two. So every pair Splink scores
-already shares a place (blocking on postcode, or on LSOA plus phone / name / address), and the location
-comparison has fixed, expert-set m probabilities: EM cannot learn them, because on any non-location
-blocking rule "same service, other venue" pairs agree on every other field.
+already shares a place (blocking on postcode, or on LSOA plus phone / name / address).
 
-Training: u by seeded random sampling; m by EM in two sessions, each blocked on the postcode plus one
-strong key (phone, then service name) and restricted to pairs from different directories, so that the
-blocked pairs are mostly true matches. Organisation name, web domain and e-mail domain form *one*
-comparison (they all say "same organisation", not "same service"), and role mailboxes (info@ …) are
-not service evidence. Trained m probabilities are floored at M_FLOOR so no single disagreement vetoes.
+Comparisons: *service* (name, organisation and category together — one organisation runs the same kind
+of group at one venue more than once, so their agreement is not three independent pieces of evidence;
+organisation = cleaned name, web domain or e-mail domain), *location* (postcode, address, distance,
+LSOA), *phone* and *service e-mail* (role mailboxes such as info@ name the organisation and are ignored).
+
+Training, in order:
+1. probability that two random listings match: from a strict deterministic rule (recall 0.8);
+2. u: random sampling with a fixed seed;
+3. m: EM in two sessions, each blocked on the postcode plus one strong key (phone, then service name)
+   and restricted to pairs from different directories, so that the blocked pairs are mostly matches.
+   The location comparison has fixed, expert-set m probabilities (LOCATION_M): EM cannot learn them,
+   as on any non-location rule "same service, other venue" pairs agree on every other field;
+4. u again for every comparison but location, *among listings that share a postcode*, counted on pairs
+   within one directory (which the map treats as distinct services, see below). The model only ever
+   scores pairs that share a place, and there an organisation's other groups agree on name, organisation
+   and category far more often than random listings do. By the chain rule, odds(match | place, rest) =
+   prior × BF(place) × BF(rest | place), so location keeps its u from random pairs;
+5. every m is floored at M_FLOOR so no single disagreement vetoes a pair.
 
 Merging: only listings from *different* directories are merged, strongest link first, never two of one
 directory into one canonical service. A partner directory is trusted to list a service at a venue once;
-two of its own listings that look alike (same organisation, name and venue, other phone) are more often
-two sessions than an error, so they are kept apart and reported (service_map_issues) for its steward.
+two of its own listings that look alike (same organisation, name and venue, another phone) are more often
+two groups than an error, so they are kept apart and reported (service_map_issues) for its steward.
 
 Determinism: Splink runs in its own in-memory DuckDB with one thread, on rows sorted by key, with a
 fixed seed, so two builds give the same probabilities; a canonical id is a hash of its smallest member key.
@@ -35,13 +46,22 @@ import pandas as pd
 INPUT_COLUMNS = ["source_record_key", "service_key", "directory", "service_name_core", "organisation_clean",
                  "phone", "service_email_key", "email_domain", "web_domain", "category_code", "postcode_key",
                  "address_clean", "location_name_clean", "lsoa_code", "latitude", "longitude"]
-#: EM training sessions block on postcode plus each of these in turn
+#: listings of one directory at one postcode: treated as distinct services, they give u among placed pairs
+PLACED_WITHIN_DIRECTORY = ("l.postcode_key = r.postcode_key AND l.directory = r.directory "
+                           "AND l.service_key <> r.service_key")
+#: fewer such pairs than this and u stays as random sampling estimated it
+MIN_PLACED_PAIRS = 200
+#: the comparison that defines "sharing a place" (its u stays the one from random pairs)
+PLACE_COMPARISON = "location"
+#: EM training sessions block on postcode plus each of these in turn (pairs from different directories)
 TRAINING_KEYS = ("phone", "service_name_core")
 #: a pair at or above this probability is a link (the dbt var service_match_threshold overrides it)
 DEFAULT_THRESHOLD = 0.99
 #: the smallest probability kept in the pairwise table (for review of near misses)
 KEEP_PAIRS_FROM = 0.01
 SEED = 20260901
+#: no u probability counted among placed pairs goes below this (a level never seen there)
+U_FLOOR = 1e-4
 #: prior match probability of two random listings when the data cannot estimate it
 DEFAULT_PRIOR = 1e-4
 #: no trained m probability goes below this (see floor_m_probabilities)
@@ -66,36 +86,26 @@ def _comparisons() -> list[Any]:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    name = cl.CustomComparison(
-        output_column_name="service_name",
+    same_name = ("(service_name_core_l = service_name_core_r OR contains(service_name_core_l, service_name_core_r) "
+                 "OR contains(service_name_core_r, service_name_core_l))")
+    similar_name = "jaro_winkler_similarity(service_name_core_l, service_name_core_r) >= 0.88"
+    same_org = ("(organisation_clean_l = organisation_clean_r OR web_domain_l = web_domain_r "
+                "OR email_domain_l = email_domain_r)")
+    same_category = "category_code_l = category_code_r"
+    service = cl.CustomComparison(
+        output_column_name="service",
         comparison_levels=[
             cll.NullLevel("service_name_core"),
-            cll.ExactMatchLevel("service_name_core"),
-            cll.CustomLevel("contains(service_name_core_l, service_name_core_r) "
-                            "OR contains(service_name_core_r, service_name_core_l)", "one name contains the other"),
-            cll.JaroWinklerLevel("service_name_core", 0.92),
-            cll.JaroWinklerLevel("service_name_core", 0.80),
+            cll.CustomLevel(f"{same_name} AND {same_org} AND {same_category}",
+                            "same name, organisation and category"),
+            cll.CustomLevel(f"{same_name} AND {same_org}", "same name and organisation, other category"),
+            cll.CustomLevel(f"{similar_name} AND {same_org}", "similar name, same organisation"),
+            cll.CustomLevel(same_name, "same name, other organisation"),
+            cll.CustomLevel(f"{same_org} AND {same_category}", "other name, same organisation and category"),
+            cll.CustomLevel(same_org, "other name and category, same organisation"),
             cll.ElseLevel(),
         ],
-    ).configure(m_probabilities=[0.70, 0.25, 0.03, 0.015, 0.005])  # starting values, kept only if EM sees no pair
-    # organisation name, web domain and e-mail domain all say "same organisation": one comparison, so
-    # that evidence is not counted three times (it does not say "same service")
-    same_org = "organisation_clean_l = organisation_clean_r"
-    same_domain = "(web_domain_l = web_domain_r OR email_domain_l = email_domain_r)"
-    organisation = cl.CustomComparison(
-        output_column_name="organisation",
-        comparison_levels=[
-            cll.CustomLevel("(organisation_clean_l IS NULL OR organisation_clean_r IS NULL) "
-                            "AND (web_domain_l IS NULL OR web_domain_r IS NULL) "
-                            "AND (email_domain_l IS NULL OR email_domain_r IS NULL)", "no organisation on one side")
-            .configure(is_null_level=True),
-            cll.CustomLevel(f"{same_org} AND {same_domain}", "same organisation name and web/e-mail domain"),
-            cll.CustomLevel(f"{same_org} OR {same_domain} "
-                            "OR jaro_winkler_similarity(organisation_clean_l, organisation_clean_r) >= 0.92",
-                            "same or similar organisation name, or same domain"),
-            cll.ElseLevel(),
-        ],
-    )
+    ).configure(m_probabilities=[0.9, 0.02, 0.03, 0.01, 0.02, 0.01, 0.01])  # kept only for levels EM never sees
     same_postcode = "postcode_key_l = postcode_key_r"
     location = cl.CustomComparison(
         output_column_name="location",
@@ -120,8 +130,7 @@ def _comparisons() -> list[Any]:
     )
     phone = cl.ExactMatch("phone")
     email = cl.ExactMatch("service_email_key")  # role mailboxes (info@ …) are NULL: organisation evidence
-    category = cl.ExactMatch("category_code")
-    return [name, organisation, location, phone, email, category]
+    return [service, location, phone, email]
 
 
 #: pairs Splink scores: they share a place, and are not two venues of the same source record
@@ -162,8 +171,12 @@ def _prepare(records: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values("source_record_key", kind="stable").reset_index(drop=True)
 
 
+def _with_gammas(model: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    return {**model, "retain_matching_columns": True, "retain_intermediate_calculation_columns": True, **changes}
+
+
 def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = KEEP_PAIRS_FROM) -> LinkageResult:
-    """Train the model on these records (u by seeded sampling, m by EM) and score every blocked pair."""
+    """Train the model on these records (see the module doc) and score every blocked pair."""
     import duckdb
     from splink import DuckDBAPI, Linker
     from splink.internals.exceptions import EMTrainingException
@@ -182,14 +195,12 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
     con.execute("SET threads TO 1")  # deterministic float sums in EM
     try:
         db_api = DuckDBAPI(connection=con)
-        linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations"), settings(),
-                        log_level=None)
+        table = db_api.register(frame, dataset_display_name="service_at_locations")
+        linker = Linker(table, settings(), log_level=None)
         linker.training.estimate_probability_two_random_records_match(
             ["l.postcode_key = r.postcode_key AND l.phone = r.phone AND l.service_name_core = r.service_name_core"],
             recall=0.8)
         linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-        # each session blocks on the place plus one strong key, so its pairs are mostly true matches and EM
-        # separates them cleanly; every non-location comparison is estimated by at least one session
         for key in TRAINING_KEYS:
             rule = f"l.postcode_key = r.postcode_key AND l.{key} = r.{key} AND l.directory <> r.directory"
             try:
@@ -197,10 +208,13 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
             except EMTrainingException as exc:  # e.g. a single directory: nothing to learn from, keep priors
                 log.warning("service linkage: EM session on %s skipped: %s", key, str(exc).splitlines()[0])
         model = floor_m_probabilities(linker.misc.save_model_to_json(), M_FLOOR)
-        linker = Linker(db_api.register(frame, dataset_display_name="service_at_locations_scored"), model,
+        placed = Linker(table, _with_gammas(model, blocking_rules_to_generate_predictions=[PLACED_WITHIN_DIRECTORY]),
                         log_level=None)
-        predictions = linker.inference.predict(threshold_match_probability=keep_from, warning_mode="never")
-        pairs = predictions.as_pandas_dataframe()
+        within = placed.inference.predict(warning_mode="never").as_pandas_dataframe()
+        model = u_among_placed_pairs(model, within)
+        linker = Linker(table, _with_gammas(model), log_level=None)
+        pairs = linker.inference.predict(threshold_match_probability=keep_from, warning_mode="never") \
+            .as_pandas_dataframe()
         parameters = _parameters(linker)
     finally:
         con.close()
@@ -228,6 +242,40 @@ def floor_m_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]
                 continue
             if level.get("m_probability") is not None:
                 level["m_probability"] = max(float(level["m_probability"]), floor)
+    return model
+
+
+def _levels(comparison: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """(comparison vector value, level) of each non-null level; Splink numbers them n-1 … 0 in order."""
+    levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+    return [(len(levels) - 1 - i, level) for i, level in enumerate(levels)]
+
+
+def u_among_placed_pairs(model: dict[str, Any], within: pd.DataFrame, minimum: int = MIN_PLACED_PAIRS,
+                         floor: float = U_FLOOR) -> dict[str, Any]:
+    """The model with u, for every comparison but location, counted among pairs that share a place.
+
+    ``within`` holds the comparison vectors (gamma_*) of listings of one directory at one postcode, which
+    the map treats as distinct services: the share of them at each level is u among placed pairs.
+    With fewer than ``minimum`` such pairs the model is returned unchanged.
+    """
+    import copy
+
+    model = copy.deepcopy(model)
+    if len(within) < minimum:
+        log.warning("service linkage: %d placed pairs within directories; u left as sampled", len(within))
+        return model
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        column = f"gamma_{name}"
+        if name == PLACE_COMPARISON or column not in within.columns:
+            continue
+        values = within[column][within[column] >= 0]
+        if len(values) < minimum:
+            continue
+        counts = values.value_counts()
+        for value, level in _levels(comparison):
+            level["u_probability"] = max(float(counts.get(value, 0)) / len(values), floor)
     return model
 
 

@@ -14,48 +14,63 @@ from analytics.service_linkage import (
     score_pairs,
 )
 
-VENUES = [("GL11HT", "1 brunswick road", "central library", "E01000001", 51.860, -2.240),
-          ("GL12AB", "5 park street", "park hall", "E01000001", 51.862, -2.245),
-          ("GL45XY", "9 mill lane", "mill centre", "E01000002", 51.870, -2.260)]
-SERVICES = [("debt drop in", "citizens advice shire", "01452527202", "debt_advice", "citizensadvice.org.uk"),
-            ("lunch club", "age uk shire", "01452600600", "lunch_club", "ageuk-shire.org.uk"),
-            ("youth club", "shire youth trust", "01452700700", "youth_club", "shireyouth.org.uk"),
-            ("food bank", "shire food bank", "01452800800", "food_bank", "shirefoodbank.org.uk"),
-            ("talking therapies", "shire talking therapies", "01452900900", "mental_health", "shirett.org.uk"),
-            ("job club", "shire works", "01452111111", "employment", "shireworks.org.uk")]
+WORDS = ["debt", "lunch", "youth", "food", "therapy", "job", "carers", "walks", "esol", "digital", "parenting",
+         "housing", "recovery", "befriending", "disability", "benefits", "pantry", "wellbeing", "fitness", "advice"]
+CATEGORIES = ["debt_advice", "lunch_club", "youth_club", "food_bank", "mental_health", "employment", "carers",
+              "physical_activity", "esol", "digital_skills"]
 
 
-def listing(directory: str, service: int, venue: int, record: str | None = None, **changes) -> dict:
-    name, org, phone, category, domain = SERVICES[service]
-    postcode, address, location, lsoa, lat, lon = VENUES[venue]
-    record = record or f"{service}"
-    row = {"source_record_key": f"{directory}:{record}|{venue}", "service_key": f"{directory}:{record}",
-           "directory": directory, "service_name_core": name, "organisation_clean": org, "phone": phone,
-           "service_email_key": None, "email_domain": domain, "web_domain": domain, "category_code": category,
-           "postcode_key": postcode, "address_clean": address, "location_name_clean": location, "lsoa_code": lsoa,
-           "latitude": lat, "longitude": lon}
+def venue(v: int) -> dict:
+    return {"postcode_key": f"GL{v // 10 + 1}{v % 10}AB", "address_clean": f"{v + 1} high street",
+            "location_name_clean": f"hall {v}", "lsoa_code": f"E0100{v // 3:04d}",
+            "latitude": 51.8 + v * 0.01, "longitude": -2.2 - v * 0.01}
+
+
+def service(s: int) -> dict:
+    org = f"shire trust {s // 2}"
+    return {"service_name_core": f"{WORDS[s % 20]} {WORDS[(s * 7 + 3) % 20]} group", "organisation_clean": org,
+            "phone": f"01452{100000 + 7919 * s}", "category_code": CATEGORIES[s % 10],
+            "web_domain": f"trust{s // 2}.org.uk", "email_domain": f"trust{s // 2}.org.uk", "service_email_key": None}
+
+
+def listing(directory: str, s: int, v: int, **changes) -> dict:
+    row = {"source_record_key": f"{directory}:{s}|{v}", "service_key": f"{directory}:{s}", "directory": directory,
+           **service(s), **venue(v)}
     row.update(changes)
     return row
 
 
 def directories() -> pd.DataFrame:
-    """Three directories listing six services at three venues; some listed twice or three times."""
+    """Three directories listing 80 services at 40 venues; a third of them twice or three times.
+
+    Services 2k and 2k+1 share an organisation; some of them share a venue too. Service 78 is a twin of
+    service 79 (same organisation, name and venue; another phone).
+    """
     rows = []
-    for s in range(6):
-        for v in range(3):
+    for s in range(80):
+        venues = [(s * 7) % 40] + ([(s * 11 + 5) % 40] if s % 4 == 0 else [])
+        for v in venues:
             rows.append(listing("council", s, v))
-            if (s + v) % 2 == 0:
-                rows.append(listing("nhs", s, v))
-            if (s + v) % 3 == 0:
-                rows.append(listing("vcs", s, v, service_name_core=SERVICES[s][0] + " shire"))
-    return pd.DataFrame(rows)[INPUT_COLUMNS]
+            if s % 2 == 0:
+                rows.append(listing("nhs", s, v, phone=service(s)["phone"]))
+            if s % 3 == 0 and v == venues[0]:
+                rows.append(listing("vcs", s, v, service_name_core=service(s)["service_name_core"] + " shire",
+                                    organisation_clean=service(s)["organisation_clean"] + " cio"))
+    frame = pd.DataFrame(rows)
+    twin = (frame["service_key"] == "council:79")
+    frame.loc[twin, ["service_name_core", "postcode_key", "address_clean", "location_name_clean", "lsoa_code",
+                     "latitude", "longitude", "category_code"]] = \
+        frame.loc[frame["service_key"] == "council:78", ["service_name_core", "postcode_key", "address_clean",
+                                                          "location_name_clean", "lsoa_code", "latitude",
+                                                          "longitude", "category_code"]].iloc[0].to_numpy()
+    frame.loc[twin, "source_record_key"] = "council:79|" + frame.loc[frame["service_key"] == "council:78",
+                                                                     "source_record_key"].iloc[0].split("|")[1]
+    return frame[INPUT_COLUMNS]
 
 
 def truth_of(frame: pd.DataFrame) -> pd.Series:
-    # the same service (its name's first word) at the same venue (the key's last part) is one canonical service
-    return pd.Series([f"{core.split()[0]}@{key.rsplit('|', 1)[1]}" for key, core in
-                      zip(frame["source_record_key"], frame["service_name_core"], strict=True)],
-                     index=frame["source_record_key"])
+    """The same service (its number) at the same venue (the key's last part) is one canonical service."""
+    return pd.Series([f"{key.split(':')[1]}" for key in frame["source_record_key"]], index=frame["source_record_key"])
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +90,20 @@ def test_the_same_service_at_another_venue_is_another_canonical_service(scored):
     frame, result = scored
     clusters = cluster(frame, result.pairs).set_index("source_record_key")
     council = clusters.loc[[k for k in clusters.index if k.startswith("council:0|")], "canonical_service_id"]
-    assert council.nunique() == 3
+    assert len(council) == 2 and council.nunique() == 2
     # two venues of one source record are never even compared
     same_record = result.pairs["source_record_key_l"].str.split("|").str[0] \
         == result.pairs["source_record_key_r"].str.split("|").str[0]
     assert not same_record.any()
+
+
+def test_twins_at_one_venue_stay_apart_and_the_listing_joins_its_own(scored):
+    frame, result = scored
+    clusters = cluster(frame, result.pairs).set_index("source_record_key")
+    twin_78, twin_79 = (k for k in clusters.index if k.startswith(("council:78|", "council:79|")))
+    assert clusters.loc[twin_78, "canonical_service_id"] != clusters.loc[twin_79, "canonical_service_id"]
+    nhs_78 = next(k for k in clusters.index if k.startswith("nhs:78|"))
+    assert clusters.loc[nhs_78, "canonical_service_id"] == clusters.loc[twin_78, "canonical_service_id"]
 
 
 def test_scoring_is_deterministic(scored):
