@@ -55,8 +55,11 @@ MIN_PLACED_PAIRS = 200
 PLACE_COMPARISON = "location"
 #: EM training sessions block on postcode plus each of these in turn (pairs from different directories)
 TRAINING_KEYS = ("phone", "service_name_core")
-#: a pair at or above this probability is a link (the dbt var service_match_threshold overrides it)
-DEFAULT_THRESHOLD = 0.99
+#: a pair at or above this probability is a link (the dbt var service_match_threshold sets it for the
+#: pipeline): "more likely than not the same service". On the county demo every threshold from 0.5 to
+#: 0.9999 gives the same clusters; with phones blanked on 30 % of listings, or replaced on 10 %, 0.5 keeps
+#: F1 at 0.99 where 0.9 falls to 0.70 and 0.90 (tests/test_service_map.py checks both degraded cases).
+DEFAULT_THRESHOLD = 0.5
 #: the smallest probability kept in the pairwise table (for review of near misses)
 KEEP_PAIRS_FROM = 0.01
 SEED = 20260901
@@ -205,7 +208,9 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
             rule = f"l.postcode_key = r.postcode_key AND l.{key} = r.{key} AND l.directory <> r.directory"
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(rule)
-            except EMTrainingException as exc:  # e.g. a single directory: nothing to learn from, keep priors
+            except (EMTrainingException, ValueError) as exc:
+                # no pairs (e.g. a single directory) or a degenerate session (every pair a match): keep the
+                # starting values for what this session would have estimated
                 log.warning("service linkage: EM session on %s skipped: %s", key, str(exc).splitlines()[0])
         model = floor_m_probabilities(linker.misc.save_model_to_json(), M_FLOOR)
         placed = Linker(table, _with_gammas(model, blocking_rules_to_generate_predictions=[PLACED_WITHIN_DIRECTORY]),
