@@ -220,7 +220,7 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
         linker = Linker(table, _with_gammas(model), log_level=None)
         pairs = linker.inference.predict(threshold_match_probability=keep_from, warning_mode="never") \
             .as_pandas_dataframe()
-        parameters = _parameters(linker)
+        parameters = _parameters(model)
     finally:
         con.close()
         splink_log.setLevel(saved_level)
@@ -284,14 +284,14 @@ def u_among_placed_pairs(model: dict[str, Any], within: pd.DataFrame, minimum: i
     return model
 
 
-def _parameters(linker: Any) -> pd.DataFrame:
+def _parameters(model: dict[str, Any]) -> pd.DataFrame:
+    """One row per comparison level of a Splink model dict: its label, m and u probabilities."""
     rows = []
-    for comparison in linker._settings_obj.comparisons:
-        for level in comparison.comparison_levels:
-            if level.is_null_level:
-                continue
-            rows.append({"comparison": comparison.output_column_name, "level": level.label_for_charts,
-                         "m_probability": level.m_probability, "u_probability": level.u_probability})
+    for comparison in model["comparisons"]:
+        for _, level in _levels(comparison):
+            rows.append({"comparison": comparison["output_column_name"],
+                         "level": level.get("label_for_charts") or level.get("sql_condition"),
+                         "m_probability": level.get("m_probability"), "u_probability": level.get("u_probability")})
     return pd.DataFrame(rows)
 
 
