@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from expectations.suite import SuiteSpec
-from warehouse.duck import write_connection
+import duckdb
+
+from expectations.suite import SuiteContext, SuiteSpec
+from warehouse.duck import first_row, write_connection
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
+MAX_FRAME_ROWS = int(os.environ.get("CG_GX_MAX_ROWS", "250000"))
 
 
 def all_suites() -> list[SuiteSpec]:
@@ -47,61 +52,135 @@ def _gx() -> Any:
     return gx
 
 
-def _context(gx: Any) -> Any:
+def _context(gx: Any, docs_dir: Path | None = None) -> Any:
     from great_expectations.data_context.types.base import (
         DataContextConfig,
         InMemoryStoreBackendDefaults,
         ProgressBarsConfig,
     )
 
+    sites = {}
+    if docs_dir is not None:
+        sites["common_ground"] = {
+            "class_name": "SiteBuilder", "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
     config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(),
-                               progress_bars=ProgressBarsConfig(globally=False))
+                               progress_bars=ProgressBarsConfig(globally=False), data_docs_sites=sites)
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def validate_frame(spec: SuiteSpec, frame: Any, context: Any | None = None) -> dict[str, Any]:
-    """Validate one pandas frame against one suite; returns a JSON-able result."""
+def validate_frame(spec: SuiteSpec, frame: Any, context: Any | None = None,
+                   suite_context: SuiteContext | None = None, previous_rows: int | None = None,
+                   table_rows: int | None = None) -> dict[str, Any]:
+    """Validate one pandas frame against one suite through a checkpoint; returns a JSON-able result.
+
+    ``table_rows`` is the full table's row count when ``frame`` is a sample of it.
+    """
+    table_rows = len(frame) if table_rows is None else table_rows
+    sampled = table_rows != len(frame)
     gx = _gx()
     context = context or _context(gx)
     source = context.data_sources.add_pandas(f"cg_{spec.name}")
-    batch = source.add_dataframe_asset(name=spec.name).add_batch_definition_whole_dataframe("all")
+    batch = source.add_dataframe_asset(name=spec.table).add_batch_definition_whole_dataframe("all")
     suite = context.suites.add(gx.ExpectationSuite(name=spec.name))
-    for expectation in spec.expectations(gx.expectations):
+    for expectation in spec.build(gx.expectations, suite_context or SuiteContext()):
         suite.add_expectation(expectation)
+    bounds = None
+    if spec.relative_rows and previous_rows:
+        low, high = spec.relative_rows
+        bounds = (int(previous_rows * low), int(previous_rows * high) + 1)
+        if not sampled:
+            suite.add_expectation(gx.expectations.ExpectTableRowCountToBeBetween(min_value=bounds[0],
+                                                                                 max_value=bounds[1]))
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(data=batch, suite=suite, name=f"validate_{spec.name}"))
-    result = definition.run(batch_parameters={"dataframe": frame})
+    checkpoint = context.checkpoints.add(gx.Checkpoint(name=f"checkpoint_{spec.name}",
+                                                       validation_definitions=[definition], actions=[]))
+    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+    results = [r for run in outcome.run_results.values() for r in run.results]
     failed = []
-    for r in result.results:
+    for r in results:
         if not r.success:
-            kwargs = {k: v for k, v in r.expectation_config.kwargs.items() if k != "batch_id"}
-            failed.append({"expectation": r.expectation_config.type, "kwargs": json.loads(json.dumps(kwargs,
-                                                                                                   default=str)),
+            kwargs = {k: v for k, v in r.expectation_config.kwargs.items() if k not in ("batch_id", "value_set")}
+            failed.append({"expectation": r.expectation_config.type,
+                           "kwargs": json.loads(json.dumps(kwargs, default=str)),
                            "unexpected_count": (r.result or {}).get("unexpected_count"),
-                           "observed": str((r.result or {}).get("observed_value"))[:200]})
-    return {"suite": spec.name, "table": spec.table, "success": bool(result.success),
-            "evaluated": len(result.results), "failed": failed, "rows": len(frame)}
+                           "observed": str((r.result or {}).get("observed_value"))[:200],
+                           "examples": [str(v) for v in ((r.result or {}).get("partial_unexpected_list") or [])[:3]]})
+    evaluated = len(results)
+    if sampled and bounds:  # the sample's size says nothing about the table's: check the full count here
+        evaluated += 1
+        if not bounds[0] <= table_rows <= bounds[1]:
+            failed.append({"expectation": "expect_table_row_count_to_be_between",
+                           "kwargs": {"min_value": bounds[0], "max_value": bounds[1]}, "unexpected_count": None,
+                           "observed": str(table_rows), "examples": []})
+    # a checkpoint can report success=False without raising: trust both flags, never one
+    success = bool(outcome.success) and not failed
+    return {"suite": spec.name, "table": spec.table, "success": success, "evaluated": evaluated,
+            "failed": failed, "rows": table_rows, "validated_rows": len(frame)}
+
+
+def _codes(con: Any, sql: str) -> frozenset[str]:
+    try:
+        return frozenset(r[0] for r in con.execute(sql).fetchall() if r[0])
+    except duckdb.CatalogException:  # geography not loaded yet: no integrity values
+        return frozenset()
+
+
+def suite_context(con: Any) -> SuiteContext:
+    return SuiteContext(
+        lsoa_codes=_codes(con, "SELECT DISTINCT upper(trim(lsoa_code)) FROM raw.ons_lsoa_lookup"),
+        ward_codes=_codes(con, "SELECT DISTINCT upper(trim(ward_code)) FROM raw.ons_lsoa_lookup"),
+        lad_codes=_codes(con, "SELECT DISTINCT upper(trim(lad_code)) FROM raw.ons_lsoa_lookup"),
+    )
+
+
+def _previous_rows(con: Any) -> dict[str, int]:
+    """Row count per suite at the most recent gate run in which that suite passed."""
+    try:
+        rows = con.execute("""SELECT suite, rows FROM (
+                SELECT suite, rows, row_number() OVER (PARTITION BY suite ORDER BY checked_at DESC) AS n
+                FROM meta.gx_results WHERE success) WHERE n = 1""").fetchall()
+    except duckdb.CatalogException:  # first run
+        return {}
+    return {suite: int(n) for suite, n in rows}
+
+
+def docs_index(settings: Settings) -> Path:
+    return settings.gx_dir / "data_docs" / "index.html"
 
 
 def run_gate(run_id: str, settings: Settings | None = None,
              suites: list[SuiteSpec] | None = None) -> list[dict[str, Any]]:
-    """Validate every suite's table; record results; raise if any suite failed."""
+    """Validate every suite's table; record results; build Data Docs; raise if any suite failed."""
     settings = settings or get_settings()
     suites = suites if suites is not None else all_suites()
     gx = _gx()
-    context = _context(gx)
+    docs_dir = docs_index(settings).parent
+    context = _context(gx, docs_dir)
     results: list[dict[str, Any]] = []
     with write_connection(settings.warehouse_path) as con:
         tables = {f"{s}.{t}" for s, t in con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+        reference = suite_context(con)
+        previous = _previous_rows(con)
         for spec in suites:
             if spec.table not in tables:
                 results.append({"suite": spec.name, "table": spec.table, "success": False, "evaluated": 0,
                                 "failed": [{"expectation": "table_exists", "kwargs": {}, "unexpected_count": None,
-                                            "observed": "missing"}], "rows": 0})
+                                            "observed": "missing", "examples": []}], "rows": 0})
                 continue
-            frame = con.execute(f"SELECT * FROM {spec.table}").df()
-            results.append(validate_frame(spec, frame, context))
+            rows = int(first_row(con, f"SELECT count(*) FROM {spec.table}")[0])
+            if spec.query:
+                frame = con.execute(spec.query).df()
+            elif rows > MAX_FRAME_ROWS:  # value checks on a reproducible sample; dbt tests cover the full keys
+                frame = con.execute(f"SELECT * FROM {spec.table} USING SAMPLE reservoir({MAX_FRAME_ROWS} ROWS) "
+                                    "REPEATABLE (42)").df()
+            else:
+                frame = con.execute(f"SELECT * FROM {spec.table}").df()
+            results.append(validate_frame(spec, frame, context, reference, previous.get(spec.name), rows))
         con.execute("CREATE SCHEMA IF NOT EXISTS meta")
         con.execute("""CREATE TABLE IF NOT EXISTS meta.gx_results (run_id VARCHAR, checked_at TIMESTAMPTZ,
                        suite VARCHAR, table_name VARCHAR, success BOOLEAN, evaluated INTEGER, rows BIGINT,
@@ -112,12 +191,14 @@ def run_gate(run_id: str, settings: Settings | None = None,
             con.execute("INSERT INTO meta.gx_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                         [run_id, now, r["suite"], r["table"], r["success"], r["evaluated"], r["rows"],
                          json.dumps(r["failed"])])
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    context.build_data_docs()
     failing = [r for r in results if not r["success"]]
     for r in results:
         log.info("GX %-32s %s (%d expectations, %d rows)", r["suite"], "passed" if r["success"] else "FAILED",
                  r["evaluated"], r["rows"])
     if failing:
-        detail = "; ".join(f"{r['suite']}: " + ", ".join(f["expectation"] + str(f["kwargs"].get("column", ""))
-                                                         for f in r["failed"][:3]) for r in failing)
+        detail = "; ".join(f"{r['suite']}: " + ", ".join(
+            f"{f['expectation']}({f['kwargs'].get('column', '')})" for f in r["failed"][:3]) for r in failing)
         raise QualityGateError(f"{len(failing)} GX suite(s) failed: {detail}")
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -12,12 +13,12 @@ from ingest.csv_text import SchemaDriftError
 from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.service_directories import read_directory
 from ingest.feeds.surveys import SurveyReader, fetch_index, postcode_lookup
-from ingest.feeds.volunteering import harvest_vacancies, read_volunteers
+from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, read_volunteers
 from ingest.http_client import FeedClient, FeedError
 from ingest.landing import Landing, LoadContext, archive_payloads, ensure_meta, record_failure, write_landing
 from ingest.pseudonymise import Pseudonymiser, load_key
 from ingest.sources import Source, load_sources
-from warehouse.duck import write_connection
+from warehouse.duck import first_row, write_connection
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ def new_run_key() -> str:
 
 def _brief(ledger: dict[str, Any]) -> dict[str, Any]:
     keys = ("source", "load_id", "status", "received", "loaded", "quarantined", "error")
-    return {k: ledger.get(k) for k in keys}
+    changes = ("new", "updated", "deleted", "unseen_deletions")  # incremental (RPDE) loads only
+    return {**{k: ledger.get(k) for k in keys}, **{k: ledger[k] for k in changes if k in ledger}}
 
 
 def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None, run_id: str | None = None,
@@ -63,6 +65,7 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
         return LoadContext(source=name, family=source.family, load_id=f"{name}@{run_key}", run_id=run_id)
 
     def land(con: duckdb.DuckDBPyConnection, landing: Landing) -> None:
+        guard_shrink(con, landing, source.max_shrink, client.url_for(source.path))
         paths = archive_payloads(landing, settings.landing_dir) if source.archive_payloads else None
         results.append(_brief(write_landing(con, landing, archived_paths=paths)))
 
@@ -80,12 +83,16 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
             if source.protocol == "ons_area_bundle":
                 land(con, read_area_bundle(client, source, ctx))
             elif source.protocol == "hsds_services":
-                land(con, read_directory(client, source, ctx))
+                land(con, read_directory(client, source, ctx, per_page=source.page_size or 200))
             elif source.protocol == "rpde_vacancies":
-                results.append(_brief(harvest_vacancies(client, source, ctx, con)))
+                try:
+                    results.append(_brief(harvest_vacancies(client, source, ctx, con)))
+                except FAILURES as exc:  # pages committed before the failure keep their ledger row
+                    fail(con, interrupted_context(con, ctx, f"{type(exc).__name__}: {exc}"), exc)
             elif source.protocol == "paged_volunteers":
                 pseudo = Pseudonymiser(load_key())
-                land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs)))
+                land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs),
+                                          per_page=source.page_size or 500))
             elif source.protocol == "survey_index":
                 _harvest_surveys(client, source, con, context, land, fail)
             else:  # the registry validates protocols, so this is a programming error
@@ -95,6 +102,23 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
     if failures:
         raise HarvestError("; ".join(failures))
     return results
+
+
+def guard_shrink(con: duckdb.DuckDBPyConnection, landing: Landing, max_shrink: float, url: str) -> None:
+    """Refuse a snapshot in which any raw table lost more than ``max_shrink`` of its rows since the last
+    good load of the same source (an empty or cut-down feed is far likelier a fault than real)."""
+    if max_shrink >= 1.0:
+        return
+    row = first_row(con, """SELECT table_rows FROM meta.load_ledger WHERE source = ? AND status = 'loaded'
+                            ORDER BY finished_at DESC LIMIT 1""", [landing.context.source])
+    previous = json.loads(row[0]) if row and row[0] else {}
+    for table in landing.tables:
+        before, now = int(previous.get(table.name) or 0), table.rows.num_rows
+        if before and now < before * (1 - max_shrink):
+            raise FeedError(landing.context.source, url,
+                            f"raw.{table.name} shrank from {before} to {now} rows (more than {max_shrink:.0%}; "
+                            f"{landing.quarantined} record(s) failed validation); refusing to replace the "
+                            "previous data — raise max_shrink in config/sources.yml if this is real")
 
 
 def _harvest_surveys(client: FeedClient, source: Source, con: duckdb.DuckDBPyConnection, context: Any,

@@ -28,6 +28,8 @@ class Source:
     read_timeout: float
     max_pages: int
     archive_payloads: bool
+    max_shrink: float = 0.5
+    page_size: int | None = None  # records per page (per_page / RPDE limit); None: the feed's default
 
 
 def load_sources(path: Path) -> list[Source]:
@@ -55,6 +57,8 @@ def load_sources(path: Path) -> list[Source]:
             read_timeout=float(merged.get("read_timeout", 120)),
             max_pages=int(merged.get("max_pages", 10000)),
             archive_payloads=bool(merged.get("archive_payloads", True)),
+            max_shrink=float(merged.get("max_shrink", 0.5)),
+            page_size=int(merged["page_size"]) if merged.get("page_size") else None,
         ))
     return sources
 

@@ -121,7 +121,11 @@ def unused_port() -> int:
 
 
 def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
-    """Every clear identifying value in the demo's personal feeds (surveys, skill banks), by kind."""
+    """Every clear identifying value of the demo's residents (surveys, skill banks), by kind.
+
+    Values that are also public vocabulary — an answer label such as "White", a skill such as "Cook",
+    an organisation's postcode — are left out: finding them proves nothing.
+    """
     import csv
     import io
     import json
@@ -131,10 +135,12 @@ def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
 
     found: dict[str, set[str]] = {"email": set(), "surname": set(), "first_name": set(), "dob": set(),
                                   "postcode": set()}
+    public: set[str] = set()
     for questionnaire in (data_dir / "surveys").glob("*/questionnaire.json"):
         doc = json.loads(questionnaire.read_text())
         kinds = {c["id"]: c.get("identifier") for c in doc["columns"] if c.get("role") == "identifier"}
         texts = {c["text"]: c.get("identifier") for c in doc["columns"] if c.get("role") == "identifier"}
+        public |= {str(o.get("label", "")).strip() for c in doc["columns"] for o in c.get("options") or []}
         text, _ = decode_text((questionnaire.parent / "responses.csv").read_bytes())
         for row in csv.DictReader(io.StringIO(text)):
             for header, value in row.items():
@@ -147,19 +153,32 @@ def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
                               ("date_of_birth", "dob"), ("postcode", "postcode")):
                 if isinstance(record.get(key), str) and record[key].strip():
                     found[kind].add(record[key].strip())
+            for key in ("skills", "interests", "causes"):
+                public |= {str(v).strip() for v in record.get(key) or []}
+    for items in (data_dir / "bureaus").glob("*/vacancy_items.jsonl"):
+        for line in items.read_text().splitlines():
+            data = json.loads(line).get("data") or {}
+            public |= {str(v).strip() for k in ("skills_needed", "causes") for v in data.get(k) or []}
+            public |= {data.get("postcode") or "", normalise_postcode(data.get("postcode")) or ""}
+    for services in (data_dir / "directories").glob("*/services.json"):
+        for record in json.loads(services.read_text()):
+            for sal in record.get("service_at_locations") or []:
+                location = sal.get("location") or {}
+                for address in (location.get("addresses") or location.get("physical_addresses") or []):
+                    code = address.get("postal_code") or ""
+                    public |= {code.strip(), normalise_postcode(code) or ""}
     found["postcode"] |= {p for v in found["postcode"] if (p := normalise_postcode(v))}
     found["email"] |= {v.lower() for v in found["email"]}
-    return found
+    public_folded = {p.casefold() for p in public if p}
+    return {kind: {v for v in values if v.casefold() not in public_folded} for kind, values in found.items()}
+
+
+PUBLIC_POSTCODE_TABLES = {"ons_postcodes", "stg_ons__postcodes"}  # the ONS lookup lists every postcode
 
 
 def clear_identifier_hits(con, identifiers: dict[str, set[str]], catalog: str | None = None,
-                          skip_schemas: tuple[str, ...] = ()) -> list[tuple[str, str, str, str]]:
-    """(table, column, kind, value) for every identifying value found verbatim in a text column.
-
-    Postcodes are checked only outside tables that hold organisations' addresses or the ONS lookup.
-    """
-    public_postcodes = {"ons_postcodes", "directory_service_locations", "bureau_vacancies",
-                        "stg_ons__postcodes", "stg_directories__service_locations", "stg_bureaus__vacancies"}
+                          skip_schemas: tuple[str, ...] = ()) -> list[tuple]:
+    """(table, column, kind, value) for every identifying value found verbatim in any text column."""
     where = "data_type = 'VARCHAR'" + (f" AND table_catalog = '{catalog}'" if catalog else "")
     columns = con.execute(f"SELECT table_schema, table_name, column_name FROM information_schema.columns "
                           f"WHERE {where}").fetchall()
@@ -172,12 +191,7 @@ def clear_identifier_hits(con, identifiers: dict[str, set[str]], catalog: str | 
             f'SELECT DISTINCT trim("{column}") FROM {prefix}"{schema}"."{table}" WHERE "{column}" IS NOT NULL'
         ).fetchall()}
         for kind, clear in identifiers.items():
-            if kind == "postcode" and table in public_postcodes:
-                continue
-            # names are checked where people are described; skills such as "Cook" are not surnames
-            person_table = ("respondent" in table or "volunteer" in table or table == "quarantine") \
-                and "attribute" not in table
-            if kind in ("surname", "first_name") and not person_table:
+            if kind == "postcode" and table in PUBLIC_POSTCODE_TABLES:
                 continue
             for value in values & clear:
                 hits.append((f"{schema}.{table}", column, kind, value))

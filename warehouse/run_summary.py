@@ -21,6 +21,32 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
+_CHANGE_COUNTS = ("new", "updated", "deleted", "unseen_deletions", "pages")
+
+
+def _volunteering(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """What the latest harvest of each vacancy feed changed (from its ledger notes), and unmapped wordings.
+
+    These "this run" figures live here, not in a published mart, so that publishing twice from the same
+    data gives identical tables.
+    """
+    import re
+
+    feeds = _rows(con, """
+        SELECT source, load_id, notes, finished_at FROM (
+            SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) AS n
+            FROM meta.load_ledger WHERE family = 'volunteering' AND load_mode = 'incremental' AND status = 'loaded')
+        WHERE n = 1 ORDER BY source""")
+    for feed in feeds:
+        counts = dict(re.findall(r"(\w+)=(\d+)", feed.pop("notes") or ""))
+        feed.update({k: int(counts.get(k, 0)) for k in _CHANGE_COUNTS})
+        feed["finished_at"] = str(feed["finished_at"])
+    unmapped = (_rows(con, """SELECT term_kind, term_text, vacancy_uses FROM intermediate.int_skills_unmapped
+                             WHERE vacancy_uses > 0 ORDER BY vacancy_uses DESC, term_text LIMIT 10""")
+                if table_exists(con, "intermediate", "int_skills_unmapped") else [])
+    return {"vacancy_feeds": feeds, "unmapped_vacancy_wordings": unmapped}
+
+
 def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     """Gather the summary of warehouse run ``run_id`` (and the latest load of every source)."""
     settings = settings or get_settings()
@@ -35,6 +61,7 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         pub = _rows(con, "SELECT status, reason, path, tables FROM meta.publications WHERE run_id = ?", [run_id])
         extra = (_rows(con, "SELECT domain, metric, label, value FROM marts.run_highlights ORDER BY domain, metric")
                  if table_exists(con, "marts", "run_highlights") else [])
+        volunteering = _volunteering(con)
     for load in loads:
         load["finished_at"] = str(load["finished_at"])
         load["reconciles"] = (load["status"] == "loaded"
@@ -48,12 +75,14 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "gx": [{**g, "failed": json.loads(g["failed"])} for g in gx],
         "publication": {**pub[0], "tables": json.loads(pub[0]["tables"] or "{}")} if pub else None,
         "highlights": extra,
+        "volunteering": volunteering,
         "published_path": str(published),
         "query_cli": f"duckdb -readonly {published} \"SELECT * FROM area_profiles LIMIT 5\"",
         "query_python": (f".venv/bin/python -c \"import duckdb; print(duckdb.connect('{published}', read_only=True)"
                          f".sql('SELECT * FROM area_profiles LIMIT 5'))\""),
         "sqlalchemy_url": f"duckdb:///{published}?access_mode=read_only",
         "parquet_dir": str(settings.parquet_dir / "current"),
+        "data_docs": str(settings.gx_dir / "data_docs" / "index.html"),
     }
     return summary
 
@@ -90,7 +119,7 @@ def render(summary: dict[str, Any]) -> str:
         lines.append("  not run")
     gx = summary.get("gx") or []
     passed = sum(1 for g in gx if g["success"])
-    lines += ["", f"Great Expectations: {passed}/{len(gx)} suites passed"]
+    lines += ["", f"Great Expectations: {passed}/{len(gx)} suites passed  (Data Docs: {summary['data_docs']})"]
     for g in gx:
         if not g["success"]:
             lines.append(f"  FAILED {g['suite']}: " + "; ".join(
@@ -112,11 +141,30 @@ def render(summary: dict[str, Any]) -> str:
             value = row["value"]
             shown = f"{value:,.0f}" if value is not None and float(value).is_integer() else f"{value:.3f}"
             lines.append(f"  {row['label']:<70}{shown:>14}")
+    lines += _render_volunteering(summary.get("volunteering"), summary.get("highlights") or [])
     lines += ["", "Query it:",
               f"  {summary['query_python']}",
               f"  {summary['query_cli']}   (with the duckdb CLI, if installed)",
               f"  SQLAlchemy URL for Superset/Metabase (duckdb-engine): {summary['sqlalchemy_url']}", ""]
     return "\n".join(lines)
+
+
+def _render_volunteering(vol: dict[str, Any] | None, highlights: list[dict[str, Any]]) -> list[str]:
+    if not vol or not vol["vacancy_feeds"]:
+        return []
+    lines = ["", "Volunteering: vacancy changes applied by the latest harvest of each feed",
+             f"  {'feed':<44}{'new':>8}{'updated':>9}{'deleted':>9}  (tombstones for never-seen ids)"]
+    for f in vol["vacancy_feeds"]:
+        lines.append(f"  {f['source']:<44}{f['new']:>8}{f['updated']:>9}{f['deleted']:>9}  ({f['unseen_deletions']})")
+    figures = {h["metric"]: h["value"] for h in highlights if h["domain"] == "volunteering"}
+    if figures:
+        lines.append(f"  open roles now {figures.get('open_vacancies', 0):,.0f}; matches made "
+                     f"{figures.get('matches_made', 0):,.0f}; roles with no suitable volunteer "
+                     f"{figures.get('vacancies_unmatched', 0):,.0f}")
+    for w in vol["unmapped_vacancy_wordings"]:
+        lines.append(f"  unmapped {w['term_kind']} wording in vacancies: {w['term_text']!r} ({w['vacancy_uses']} uses)"
+                     " — add it to dbt_project/seeds/volunteering/")
+    return lines
 
 
 def blocking_reason(summary: dict[str, Any]) -> str:

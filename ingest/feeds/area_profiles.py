@@ -69,6 +69,9 @@ _OBS_BY_LSOA = {
     "Lower layer Super Output Areas": "lsoa_name",
 }
 
+# statistics must describe an LSOA of the lookup; the postcode file may legitimately reach beyond it
+LOOKUP_CHECKED = frozenset({"census_age_sex", "census_ethnicity", "imd"})
+
 AREA_FILES: tuple[AreaFile, ...] = (
     AreaFile("lsoa_lookup.csv", "ons_lsoa_lookup", {
         "LSOA21CD": "lsoa_code", "LSOA21NM": "lsoa_name", "WD24CD": "ward_code", "WD24NM": "ward_name",
@@ -100,8 +103,10 @@ AREA_FILES: tuple[AreaFile, ...] = (
 
 
 def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -> Landing:
-    """Fetch every file of the bundle; rows failing checks or repeating a key go to quarantine."""
+    """Fetch every file of the bundle; rows failing checks, repeating a key or (census, IMD) naming an
+    LSOA missing from the bundle's own LSOA lookup go to quarantine."""
     landing = Landing(context=context, received=0, loaded=0)
+    known_lsoas: set[str] = set()
     for spec in AREA_FILES:
         payload = client.get(f"{source.path.rstrip('/')}/{spec.path}")
         landing.payloads.append(payload)
@@ -120,6 +125,8 @@ def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -
             if len(cells) != len(parsed.header):
                 reason = f"row has {len(cells)} cells, header has {len(parsed.header)}"
             reason = reason or spec.check(row)
+            if reason is None and spec.table in LOOKUP_CHECKED and row["lsoa_code"].upper() not in known_lsoas:
+                reason = f"LSOA code {row['lsoa_code']!r} is not in the LSOA lookup"
             key = tuple(row[k].strip().upper() for k in spec.key)
             if reason is None and key in seen:
                 reason = f"duplicate key {dict(zip(spec.key, key, strict=True))}"
@@ -131,6 +138,8 @@ def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -
                 continue
             seen.add(key)
             good.append(row)
+            if spec.table == "ons_lsoa_lookup":
+                known_lsoas.add(row["lsoa_code"].upper())
         rows = strings_table(good, list(spec.columns.values()))
         landing.tables.append(RawTable(spec.table, with_provenance(rows, context, payload.fetched_at,
                                                                    payload.sha256)))

@@ -9,6 +9,7 @@ question) so a new agency's questionnaire needs no code.
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -98,7 +99,7 @@ def _answer_code(q: Question, value: str) -> tuple[str | None, str | None]:
         except ValueError:
             return None, f"{q.id}: {value!r} is not a number on the {q.scale[0]}-{q.scale[1]} scale"
         if q.scale[0] <= number <= q.scale[1]:
-            return str(number), None
+            return sys.intern(str(number)), None
         return None, f"{q.id}: {number} is outside the {q.scale[0]}-{q.scale[1]} scale"
     return None, f"{q.id}: {value!r} is not one of the question's options"
 
@@ -151,7 +152,8 @@ class SurveyReader:
         response_counts = Counter(cells.get("@response_id") for cells, _ in cells_by_row)
         first_seen: dict[str, tuple[str, ...]] = {}
         respondents: list[dict[str, Any]] = []
-        answers: list[dict[str, Any]] = []
+        # answers are kept column-wise: at England scale there are ~10 million per survey
+        answers: dict[str, list[str]] = {"response_id": [], "question_id": [], "answer_code": []}
         for line_no, (cells, problem) in enumerate(cells_by_row, start=2):
             landing.received += 1
             respondent, row_answers, reason = self._respondent(survey_id, columns, cells, lookup)
@@ -167,13 +169,15 @@ class SurveyReader:
             if reason:
                 landing.quarantine.append(QuarantineRecord(
                     entity="survey_response", reason=reason, record_key=f"{survey_id}:{rid or f'line {line_no}'}",
-                    record={"line": line_no, **respondent, "answers": {a["question_id"]: a["answer_code"]
-                                                                       for a in row_answers}},
+                    record={"line": line_no, **respondent, "answers": dict(row_answers)},
                     payload_sha256=payload.sha256,
                 ))
                 continue
             respondents.append(respondent)
-            answers.extend(row_answers)
+            for question_id, code in row_answers:
+                answers["response_id"].append(rid)
+                answers["question_id"].append(question_id)
+                answers["answer_code"].append(code)
         landing.loaded = len(respondents)
         landing.tables = self._tables(entry, doc, questions, parsed.encoding, respondents, answers,
                                       context, payload, q_payload)
@@ -214,7 +218,7 @@ class SurveyReader:
         return out, problem
 
     def _respondent(self, survey_id: str, columns: list[Question | None], cells: dict[str, str],
-                    lookup: dict[str, tuple[str, bool]]) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+                    lookup: dict[str, tuple[str, bool]]) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
         reason: str | None = None
         rid = cells.get("@response_id")
         submitted = parse_timestamp(cells.get("@submitted_at"))
@@ -243,7 +247,7 @@ class SurveyReader:
             "postcode_hash": self.pseudo.postcode(postcode),
             "postcode_status": status, "lsoa_code": lsoa, "age_band_code": age_band(dob, on),
         }
-        answers: list[dict[str, Any]] = []
+        answers: list[tuple[str, str]] = []
         for q in columns:
             if q is None or q.role != "question" or q.type == "text" or q.id not in cells:
                 continue
@@ -251,12 +255,12 @@ class SurveyReader:
             if problem:
                 reason = reason or problem
                 continue
-            answers.append({"survey_id": survey_id, "response_id": rid, "question_id": q.id, "answer_code": code})
+            answers.append((q.id, code))
         return respondent, answers, reason
 
     @staticmethod
     def _tables(entry: dict[str, Any], doc: dict[str, Any], questions: list[Question], encoding: str,
-                respondents: list[dict[str, Any]], answers: list[dict[str, Any]], context: LoadContext,
+                respondents: list[dict[str, Any]], answers: dict[str, list[str]], context: LoadContext,
                 payload: Payload, q_payload: Payload) -> list[RawTable]:
         survey_id = str(entry["survey_id"])
         meta = {
@@ -286,7 +290,10 @@ class SurveyReader:
             raw("survey_questions", question_rows, QUESTION_COLUMNS, q_payload),
             raw("survey_options", option_rows, OPTION_COLUMNS, q_payload),
             raw("survey_respondents", respondents, RESPONDENT_COLUMNS, payload),
-            raw("survey_answers", answers, ANSWER_COLUMNS, payload),
+            RawTable("survey_answers", with_provenance(pa.table({
+                "survey_id": pa.array([survey_id] * len(answers["response_id"]), pa.string()),
+                **{name: pa.array(values, pa.string()) for name, values in answers.items()},
+            }), context, payload.fetched_at, payload.sha256)),
         ]
 
 

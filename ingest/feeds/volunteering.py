@@ -2,13 +2,18 @@
 
 Vacancies are harvested incrementally: the high-water mark (the feed's ``next`` URL plus the last
 ``modified``/``id``) lives in ``meta.feed_state`` and is saved in the same transaction as each page's
-upserts, so a harvest interrupted anywhere resumes without skipping or re-applying an item.
+upserts, so a harvest interrupted anywhere (an HTTP failure, or the process killed mid-page) resumes
+without skipping or re-applying an item. A page served out of (modified, id) order is applied in feed
+order; replays and repeats are quarantined. If a load fails after committing pages, those pages keep
+their ledger row and the failure is recorded beside it (``interrupted_context``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -22,6 +27,7 @@ from ingest.landing import (
     LoadContext,
     QuarantineRecord,
     RawTable,
+    ensure_meta,
     load_feed_state,
     strings_table,
     with_provenance,
@@ -30,6 +36,7 @@ from ingest.landing import (
 from ingest.paging import iter_pages
 from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
 from ingest.sources import Source
+from warehouse.duck import first_row, table_exists
 
 VACANCY_COLUMNS = ["vacancy_id", "state", "kind", "modified", "title", "organisation_id", "organisation_name",
                    "description", "hours_per_week", "postcode", "start_date", "closing_date", "url", "data_json"]
@@ -57,7 +64,7 @@ def vacancy_problem(item: dict[str, Any]) -> str | None:
         return "item has no id"
     if item.get("state") not in ("updated", "deleted"):
         return f"state {item.get('state')!r} is not updated/deleted"
-    if not isinstance(item.get("modified"), int):
+    if not isinstance(item.get("modified"), int) or isinstance(item.get("modified"), bool):
         return f"modified {item.get('modified')!r} is not an integer timestamp"
     if item["state"] == "deleted":
         return None
@@ -91,51 +98,131 @@ def _vacancy_rows(item: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, 
     return row, attributes
 
 
+FeedKey = tuple[int, str]
+
+
+def _key(item: dict[str, Any]) -> FeedKey:
+    return item["modified"], str(item["id"])
+
+
+def _known_states(con: duckdb.DuckDBPyConnection, source: str, ids: list[str]) -> dict[str, str]:
+    """The stored state (updated/deleted) of these vacancy ids, for counting new/changed/deleted."""
+    if not ids or not table_exists(con, "raw", "bureau_vacancies"):
+        return {}
+    con.register("_ids", pa.table({"vacancy_id": pa.array(ids, pa.string())}))
+    try:
+        rows = con.execute("SELECT v.vacancy_id, v.state FROM raw.bureau_vacancies v JOIN _ids USING (vacancy_id) "
+                           "WHERE v._source = ?", [source]).fetchall()
+    finally:
+        con.unregister("_ids")
+    return dict(rows)
+
+
+def _count_changes(totals: dict[str, int], latest: dict[str, dict[str, Any]], known: dict[str, str]) -> None:
+    for vid, item in latest.items():
+        before = known.get(vid)
+        if item["state"] == "updated":  # new = not live before (never seen, or deleted and now re-listed)
+            totals["updated" if before == "updated" else "new"] += 1
+        elif before == "updated":
+            totals["deleted"] += 1
+        else:  # a tombstone for an id never seen (or already deleted): stored, nothing to remove
+            totals["unseen_deletions"] += 1
+
+
+def _notes(totals: dict[str, int]) -> str:
+    return " ".join(f"{k}={totals[k]}" for k in ("pages", "new", "updated", "deleted", "unseen_deletions",
+                                                  "out_of_order_pages"))
+
+
+_TOTALS = ("received", "loaded", "quarantined", "new", "updated", "deleted", "unseen_deletions",
+           "out_of_order_pages", "pages", "payload_bytes")
+
+
+def _resumed_totals(con: duckdb.DuckDBPyConnection, context: LoadContext) -> dict[str, int]:
+    """Zero — or, when this load id already committed pages (a rerun of an interrupted load under the
+    same id), its counts so far, so that its ledger row keeps covering everything it applied."""
+    totals = dict.fromkeys(_TOTALS, 0)
+    ensure_meta(con)
+    row = first_row(con, "SELECT received, loaded, quarantined, payload_bytes, notes FROM meta.load_ledger "
+                         "WHERE load_id = ? AND source = ? AND status = 'loaded'", [context.load_id, context.source])
+    if row is not None:
+        totals.update(received=row[0] or 0, loaded=row[1] or 0, quarantined=row[2] or 0, payload_bytes=row[3] or 0)
+        totals.update({k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", (row[4] or "").split(";")[0]) if k in totals})
+    return totals
+
+
 def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
                       con: duckdb.DuckDBPyConnection, *,
                       after_page: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Apply every page after the stored high-water mark; returns the cumulative ledger row."""
+    """Apply every page after the stored high-water mark; returns the cumulative ledger row.
+
+    Each page is validated, put in (modified, id) order (a page served out of order is applied in feed
+    order, not dropped), and items at or before the high-water mark — replays of what was already
+    applied, or exact repeats within the page — are quarantined rather than applied twice. The page's
+    upserts, tombstones, quarantine, ledger row and new high-water mark commit in one transaction.
+    Ledger notes count ``new`` (first seen), ``updated`` (changed), ``deleted`` (live vacancy removed) and
+    ``unseen_deletions`` (tombstones for ids never seen, which a new consumer must tolerate).
+    """
     state = load_feed_state(con, source.id) or {}
     url = state.get("next_url") or source.path
-    last_key = (state.get("after_timestamp") or -1, state.get("after_id") or "")
-    totals = {"received": 0, "loaded": 0, "quarantined": 0, "updated": 0, "deleted": 0, "pages": 0}
+    if not state.get("next_url") and source.page_size and "?" not in url:
+        url = f"{url}?limit={source.page_size}"
+    last_key: FeedKey | None = ((state["after_timestamp"], state.get("after_id") or "")
+                                if state.get("after_timestamp") is not None else None)
+    totals = _resumed_totals(con, context)
     ledger: dict[str, Any] = {}
-    payloads = []
     while True:
         if totals["pages"] >= source.max_pages:
             raise FeedError(source.id, client.url_for(url), f"feed did not end within {source.max_pages} pages")
         doc, payload = client.get_json(url)
-        totals["pages"] += 1
-        payloads.append(payload)
-        items, next_url = doc.get("items"), doc.get("next")
+        items = doc.get("items") if isinstance(doc, dict) else None
+        next_url = doc.get("next") if isinstance(doc, dict) else None
         if not isinstance(items, list) or not isinstance(next_url, str):
             raise FeedError(source.id, payload.url, "RPDE page lacks 'items' or 'next'")
         same_url = client.url_for(next_url) == client.url_for(url)
         if same_url and items:
             raise FeedError(source.id, payload.url, "RPDE page with items points 'next' at itself (page loop)")
+        totals["pages"] += 1
+        totals["payload_bytes"] += payload.size
         landing = Landing(context=context, received=len(items), loaded=0, replace_quarantine=False,
                           payloads=[payload])
-        latest: dict[str, dict[str, Any]] = {}
+
+        def reject(item: Any, reason: str, sha: str = payload.sha256, page: Landing = landing) -> None:
+            record = item if isinstance(item, dict) else {"value": item}
+            page.quarantine.append(QuarantineRecord("vacancy", reason, record,
+                                                    str(record.get("id")) if record.get("id") else None, sha))
+
+        valid = []
         for item in items:
             reason = vacancy_problem(item) if isinstance(item, dict) else "item is not a JSON object"
-            key = (item.get("modified"), str(item.get("id"))) if reason is None else None
-            if key is not None and key <= last_key:
-                reason = f"modified {key[0]}/{key[1]} goes backwards (not after {last_key[0]}/{last_key[1]})"
             if reason:
-                landing.quarantine.append(QuarantineRecord("vacancy", reason, item if isinstance(item, dict)
-                                                           else {"value": item},
-                                                           str(item.get("id")) if isinstance(item, dict) else None,
-                                                           payload.sha256))
+                reject(item, reason)
+            else:
+                valid.append(item)
+        ordered = sorted(valid, key=_key)
+        if ordered != valid:
+            totals["out_of_order_pages"] += 1
+        page_start = last_key
+        latest: dict[str, dict[str, Any]] = {}
+        for item in ordered:
+            key = _key(item)
+            if page_start is not None and key <= page_start:
+                reject(item, f"modified {key[0]}/{key[1]} goes backwards: not after the high-water mark "
+                             f"{page_start[0]}/{page_start[1]} (already applied)")
+                continue
+            if last_key is not None and key <= last_key:
+                reject(item, f"modified {key[0]}/{key[1]} repeats an item earlier in the same page")
                 continue
             last_key = key
-            latest[item["id"]] = item  # a later change to the same id in a page supersedes the earlier
+            latest.pop(item["id"], None)  # a later change to the same id supersedes the earlier one
+            latest[item["id"]] = item
             landing.loaded += 1
+        _count_changes(totals, latest, _known_states(con, context.source, list(latest)))
         rows, attributes = [], []
         for item in latest.values():
             row, attrs = _vacancy_rows(item)
             rows.append(row)
             attributes.extend(attrs)
-            totals["updated" if item["state"] == "updated" else "deleted"] += 1
         ids = pa.table({"vacancy_id": pa.array(list(latest), pa.string())})
         landing.tables = [
             RawTable("bureau_vacancies", with_provenance(strings_table(rows, VACANCY_COLUMNS), context,
@@ -146,18 +233,35 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
         ]
         for k in ("received", "loaded", "quarantined"):
             totals[k] += getattr(landing, k)
-        landing.notes = [f"pages={totals['pages']} updated={totals['updated']} deleted={totals['deleted']}"]
+        landing.notes = [_notes(totals)]
         ledger = write_landing(
             con, landing, cumulative=(totals["received"], totals["loaded"], totals["quarantined"],
-                                      len(payloads), sum(p.size for p in payloads)),
-            state_update={"next_url": next_url, "after_timestamp": last_key[0] if last_key[0] >= 0 else None,
-                          "after_id": last_key[1] or None},
+                                      totals["pages"], totals["payload_bytes"]),
+            state_update={"next_url": next_url, "after_timestamp": last_key[0] if last_key else None,
+                          "after_id": last_key[1] if last_key else None},
         )
         if after_page is not None:
             after_page(totals["pages"])
         if not items and same_url:
-            return {**ledger, **{k: totals[k] for k in ("updated", "deleted", "pages")}}
+            return {**ledger, **{k: totals[k] for k in ("new", "updated", "deleted", "unseen_deletions", "pages")}}
         url = next_url
+
+
+def interrupted_context(con: duckdb.DuckDBPyConnection, context: LoadContext, error: str) -> LoadContext:
+    """Where to record the failure of an incremental load that had already committed some pages.
+
+    Those pages are in raw (and the high-water mark points after them), so their ledger row must keep
+    its counts; the failure is recorded beside it under ``<load_id>#failed`` instead of replacing it.
+    """
+    ensure_meta(con)
+    row = first_row(con, "SELECT notes FROM meta.load_ledger WHERE load_id = ? AND source = ? AND status = 'loaded'",
+                    [context.load_id, context.source])
+    if row is None:
+        return context
+    con.execute("UPDATE meta.load_ledger SET notes = ? WHERE load_id = ? AND source = ?",
+                [f"{row[0] or ''}; interrupted (resumes from here): {error}"[:2000], context.load_id,
+                 context.source])
+    return replace(context, load_id=f"{context.load_id}#failed")
 
 
 def read_volunteers(client: FeedClient, source: Source, context: LoadContext, pseudonymiser: Pseudonymiser,

@@ -1,14 +1,20 @@
--- Vacancies open on the as-of date (not deleted, not past their closing date), with their LSOA.
+-- Vacancy adverts open on the as-of date (not deleted, not past their closing date), with their LSOA.
+-- A vacancy is open through its closing date; one with no closing date stays open until deleted; one
+-- starting later is open now (it is recruiting).
 select
     v.vacancy_key,
     v.bureau_feed,
     v.vacancy_id,
     v.title,
+    v.organisation_id,
     v.organisation_name,
     v.hours_per_week,
     v.start_date,
     v.closing_date,
     v.postcode,
+    v.postcode_key,
+    v.url,
+    v.modified,
     pc.lsoa_code
 from {{ ref('stg_bureaus__vacancies') }} as v
 left join {{ ref('stg_ons__postcodes') }} as pc

@@ -12,6 +12,55 @@ with feeds as (
     from {{ ref('feed_reconciliation') }}
 ),
 
+surveys as (
+    select 'surveys' as domain, 'residents_surveyed' as metric,
+        'Survey residents (responses linked across agencies, each counted once)' as label,
+        cast({{ suppress_small('count(*)') }} as double) as value
+    from {{ ref('int_survey_residents_profiled') }}
+    union all
+    select 'surveys', 'residents_surveyed_more_than_once', 'Residents surveyed more than once (2+ agency surveys)',
+        cast({{ suppress_small('sum(case when responses > 1 then 1 else 0 end)') }} as double)
+    from {{ ref('int_survey_residents_profiled') }}
+    union all
+    select 'surveys', 'duplicate_question_asks_removed',
+        'Duplicate question-asks removed (same resident, measure and period)',
+        cast({{ suppress_small('sum(asks - 1)') }} as double)
+    from {{ ref('int_survey_measures_deduplicated') }}
+    union all
+    select 'surveys', 'duplicate_answers_removed', 'Duplicate survey answers removed (one answer per resident kept)',
+        cast({{ suppress_small('sum(greatest(answers - 1, 0))') }} as double)
+    from {{ ref('int_survey_measures_deduplicated') }}
+),
+
+volunteering as (
+    select 'volunteering' as domain, 'open_vacancies' as metric,
+           'Volunteer roles open (cross-posted adverts merged)' as label, cast(count(*) as double) as value
+    from {{ ref('volunteer_vacancies') }}
+    union all
+    select 'volunteering', 'cross_posted_vacancies', 'Volunteer roles advertised by more than one bureau',
+           cast(sum(case when advert_count > 1 then 1 else 0 end) as double)
+    from {{ ref('volunteer_vacancies') }}
+    union all
+    select 'volunteering', 'vacancies_matched', 'Volunteer roles with at least one suitable volunteer',
+           cast(sum(case when matched_volunteers > 0 then 1 else 0 end) as double)
+    from {{ ref('volunteer_vacancies') }}
+    union all
+    select 'volunteering', 'vacancies_unmatched', 'Volunteer roles with no suitable volunteer',
+           cast(sum(case when matched_volunteers = 0 then 1 else 0 end) as double)
+    from {{ ref('volunteer_vacancies') }}
+    union all
+    select 'volunteering', 'matches_made', 'Volunteer matches listed (top 5 per role)', cast(count(*) as double)
+    from {{ ref('volunteer_matches') }}
+    union all
+    select 'volunteering', 'skill_bank_people', 'People in the skill bank (both bureaus, counted once)',
+           cast({{ suppress_small('count(*)') }} as double)
+    from {{ ref('int_volunteer_profiles') }}
+    union all
+    select 'volunteering', 'skill_wordings_unmapped', 'Skill/cause wordings not in the taxonomy (int_skills_unmapped)',
+           cast(count(*) as double)
+    from {{ ref('int_skills_unmapped') }}
+),
+
 services as (
     select
         'services' as domain,
@@ -45,5 +94,9 @@ services as (
 )
 
 select domain, metric, label, value from feeds
+union all
+select domain, metric, label, value from surveys
+union all
+select domain, metric, label, value from volunteering
 union all
 select domain, metric, label, value from services

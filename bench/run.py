@@ -1,0 +1,257 @@
+"""Benchmark: the whole pipeline at county, region or England scale — time, throughput and memory.
+
+``make bench SCALE=england`` (or ``python -m bench.run --scale england``). Not part of ``make test``.
+
+Each stage runs in its own process, exactly the function the Airflow task calls, so its wall time and
+peak RSS (from ``wait4``) are its own: one harvest per feed source, ``dbt build`` (with the slowest models
+from dbt's run_results.json), the GX gate, and publish. Alongside: the floor (DuckDB counting every raw
+input file once), an incremental run (one new 10,000-response survey), and a read scenario (one area's
+profile and its top services from the published file). Prints a table and writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_KEY = "benchmark-hash-key-not-secret"
+
+
+@dataclass
+class Stage:
+    name: str
+    seconds: float
+    peak_rss_mb: float
+    rows: int | None = None
+    ok: bool = True
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float | None:
+        return self.rows / self.seconds if self.rows and self.seconds else None
+
+
+def run_stage(name: str, code: str, env: dict[str, str], timeout: float = 7200) -> tuple[Stage, dict[str, Any]]:
+    """Run ``code`` in a fresh interpreter; it may print one JSON line prefixed RESULT: for details."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output_lines: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        output_lines.append(line)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    result: dict[str, Any] = {}
+    for line in output_lines:
+        if line.startswith("RESULT:"):
+            result = json.loads(line[len("RESULT:"):])
+    stage = Stage(name, seconds, usage.ru_maxrss / 1024, result.get("rows"), proc.returncode == 0,
+                  {k: v for k, v in result.items() if k != "rows"})
+    if proc.returncode != 0:
+        stage.detail["error"] = "".join(output_lines[-15:])
+    return stage, result
+
+
+def pipeline_env(var_dir: Path, base_url: str, sources_file: Path | None, as_of: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CG_")}
+    env.update({"CG_VAR_DIR": str(var_dir), "CG_HASH_KEY": BENCH_KEY, "CG_AS_OF_DATE": as_of,
+                "DO_NOT_TRACK": "1", "CG_BENCH_BASE_URL": base_url,
+                "CG_DUCKDB_MEMORY_LIMIT": os.environ.get("CG_DUCKDB_MEMORY_LIMIT", "4GB")})
+    if sources_file:
+        env["CG_SOURCES_FILE"] = str(sources_file)
+    return env
+
+
+def sources_for_scale(data_dir: Path, out: Path) -> Path:
+    """The registry for this scale: every directory and bureau the generator wrote."""
+    import yaml
+
+    base = yaml.safe_load((REPO / "config" / "sources.yml").read_text())
+    sources = [s for s in base["sources"] if s["family"] in ("area_profiles", "surveys")]
+    for directory in json.loads((data_dir / "directories" / "index.json").read_text())["directories"]:
+        sources.append({"id": f"directory_{directory['id']}", "family": "service_maps",
+                        "protocol": "hsds_services", "path": f"/directories/{directory['id']}/services"})
+    for bureau in json.loads((data_dir / "bureaus" / "index.json").read_text())["bureaus"]:
+        sources.append({"id": f"bureau_{bureau['id']}_vacancies", "family": "volunteering",
+                        "protocol": "rpde_vacancies", "path": f"/bureaus/{bureau['id']}/vacancies"})
+        sources.append({"id": f"bureau_{bureau['id']}_volunteers", "family": "volunteering",
+                        "protocol": "paged_volunteers", "path": f"/bureaus/{bureau['id']}/volunteers",
+                        "archive_payloads": False})
+    out.write_text(yaml.safe_dump({"defaults": base["defaults"], "sources": sources}, sort_keys=False))
+    return out
+
+
+HARVEST = """
+    import json, os
+    from ingest.harvest import harvest_source
+    loads = harvest_source({source!r}, base_url=os.environ["CG_BENCH_BASE_URL"], run_key={key!r})
+    print("RESULT:" + json.dumps({{"rows": sum(r.get("received") or 0 for r in loads),
+                                   "quarantined": sum(r.get("quarantined") or 0 for r in loads)}}))
+"""
+DBT = """
+    import json
+    from warehouse.dbt_build import build
+    from warehouse.settings import get_settings
+    outcome = build({key!r})
+    results = json.loads((get_settings().dbt_target_dir / "run_results.json").read_text())["results"]
+    models = sorted(((r["execution_time"], r["unique_id"].split(".")[-1]) for r in results
+                     if r["unique_id"].startswith("model.")), reverse=True)
+    print("RESULT:" + json.dumps({{"counts": outcome["counts"], "slowest_models": models[:8]}}))
+"""
+GATE = """
+    import json
+    from expectations.gate import run_gate
+    results = run_gate({key!r})
+    print("RESULT:" + json.dumps({{"rows": sum(r["rows"] for r in results), "suites": len(results)}}))
+"""
+PUBLISH = """
+    import json
+    from warehouse.publish import publish
+    record = publish({key!r})
+    print("RESULT:" + json.dumps({{"rows": sum(t["rows"] for t in record["tables"].values()),
+                                   "tables": len(record["tables"])}}))
+"""
+FLOOR = """
+    import duckdb, glob, json, os, time
+    data = {data!r}
+    con = duckdb.connect()
+    rows = 0
+    for path in sorted(glob.glob(data + "/area/*.csv")):
+        rows += con.execute("SELECT count(*) FROM read_csv(?, all_varchar=true)", [path]).fetchall()[0][0]
+    for path in sorted(glob.glob(data + "/surveys/*/responses.csv")):
+        # DuckDB reads UTF-8 only here; the Windows-1252 export is scanned with invalid rows skipped
+        rows += con.execute("SELECT count(*) FROM read_csv(?, all_varchar=true, ignore_errors=true)",
+                            [path]).fetchall()[0][0]
+    for path in sorted(glob.glob(data + "/directories/*/services.json")) + \\
+            sorted(glob.glob(data + "/bureaus/*/volunteers.json")):
+        rows += con.execute("SELECT count(*) FROM read_json(?, format='array', maximum_object_size=100000000)",
+                            [path]).fetchall()[0][0]
+    for path in sorted(glob.glob(data + "/bureaus/*/vacancy_items.jsonl")):
+        rows += con.execute("SELECT count(*) FROM read_json(?, format='newline_delimited')", [path]).fetchall()[0][0]
+    print("RESULT:" + json.dumps({{"rows": int(rows)}}))
+"""
+READS = """
+    import duckdb, json, statistics, time
+    con = duckdb.connect({path!r}, read_only=True)
+    tables = {{r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}}
+    lsoas = [r[0] for r in con.execute("SELECT lsoa_code FROM area_profiles ORDER BY hash(lsoa_code) LIMIT 200")
+             .fetchall()]
+    services = "service_map" in tables
+    timings = []
+    for code in lsoas:
+        t = time.perf_counter()
+        con.execute("SELECT * FROM area_profiles WHERE lsoa_code = ?", [code]).fetchall()
+        if "quality_of_life" in tables:
+            con.execute("SELECT * FROM quality_of_life WHERE area_code = ?", [code]).fetchall()
+        if services:
+            con.execute("SELECT * FROM service_map WHERE lsoa_code = ? LIMIT 10", [code]).fetchall()
+        timings.append((time.perf_counter() - t) * 1000)
+    timings.sort()
+    print("RESULT:" + json.dumps({{"lookups": len(timings), "p50_ms": statistics.median(timings),
+                                   "p95_ms": timings[int(len(timings) * 0.95) - 1],
+                                   "with_services": services}}))
+"""
+
+
+def render(stages: list[Stage]) -> str:
+    lines = [f"{'stage':<44}{'seconds':>10}{'rows':>12}{'rows/s':>12}{'peak RSS MB':>13}  ok"]
+    for s in stages:
+        rps = f"{s.rows_per_second:,.0f}" if s.rows_per_second else "-"
+        rows = f"{s.rows:,}" if s.rows else "-"
+        lines.append(f"{s.name:<44}{s.seconds:>10.1f}{rows:>12}{rps:>12}{s.peak_rss_mb:>13.0f}  "
+                     f"{'yes' if s.ok else 'NO'}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="county", choices=["tiny", "county", "region", "england"])
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--work", type=Path, default=REPO / "var" / "bench")
+    parser.add_argument("--skip-incremental", action="store_true")
+    args = parser.parse_args(argv)
+
+    from demo.server import running
+
+    work = args.work / f"{args.scale}-seed{args.seed}"
+    data_dir = work / "demo"
+    stages: list[Stage] = []
+    if not (data_dir / "manifest.json").exists():
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "demo.generate", "--scale", args.scale, "--seed", str(args.seed),
+                        "--out", str(data_dir), "--quiet"], check=True, cwd=REPO)
+        print(f"generated {args.scale} demo data in {time.perf_counter() - started:.0f}s", flush=True)
+    manifest = json.loads((data_dir / "manifest.json").read_text())
+    var_dir = work / "var"
+    subprocess.run(["rm", "-rf", str(var_dir)], check=True)
+    var_dir.mkdir(parents=True)
+    sources_file = sources_for_scale(data_dir, work / "sources.yml")
+    import yaml
+
+    source_ids = [s["id"] for s in yaml.safe_load(sources_file.read_text())["sources"]]
+    report: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "counts": manifest["counts"]}
+    with running(data_dir) as base_url:
+        env = pipeline_env(var_dir, base_url, sources_file, manifest["reference_date"])
+        total_started = time.perf_counter()
+        for source_id in source_ids:
+            stage, _ = run_stage(f"ingest {source_id}", HARVEST.format(source=source_id, key="bench"), env)
+            stages.append(stage)
+            print(render([stage]).splitlines()[-1], flush=True)
+        for name, code in (("dbt build", DBT), ("GX quality gate", GATE), ("publish", PUBLISH)):
+            stage, _ = run_stage(name, code.format(key="bench"), env)
+            stages.append(stage)
+            print(render([stage]).splitlines()[-1], flush=True)
+            if not stage.ok:
+                break
+        total = time.perf_counter() - total_started
+        floor, _ = run_stage("floor: DuckDB count(*) over raw inputs", FLOOR.format(data=str(data_dir)), env)
+        reads, read_result = run_stage("reads: area profile + top services",
+                                       READS.format(path=str(var_dir / "published" / "common_ground.duckdb")), env)
+        incremental = None
+        if not args.skip_incremental:
+            from bench.incremental import incremental_run
+
+            incremental = incremental_run(data_dir, base_url, env)
+    peak = max(s.peak_rss_mb for s in stages)
+    summary = {
+        "end_to_end_seconds": total, "peak_rss_mb": peak, "floor_seconds": floor.seconds,
+        "ratio_to_floor": total / floor.seconds if floor.seconds else None,
+        "reads": read_result, "incremental": incremental,
+        "all_stages_ok": all(s.ok for s in stages),
+    }
+    report.update(summary)
+    report["stages"] = [{**asdict(s), "rows_per_second": s.rows_per_second} for s in [*stages, floor, reads]]
+    print()
+    print(render([*stages, floor, reads]))
+    print(f"\nend to end {total:.1f}s; peak RSS {peak:.0f} MB; floor {floor.seconds:.1f}s; "
+          f"pipeline/floor {summary['ratio_to_floor']:.1f}x")
+    if read_result:
+        print(f"reads: p50 {read_result['p50_ms']:.2f} ms, p95 {read_result['p95_ms']:.2f} ms "
+              f"over {read_result['lookups']} lookups")
+    if incremental:
+        print(f"incremental (one new {incremental['responses']:,}-response survey): "
+              f"{incremental['seconds']:.1f}s ({'ok' if incremental['ok'] else 'FAILED'})")
+    for stage in stages:
+        if stage.detail.get("slowest_models"):
+            print("slowest dbt models: " + ", ".join(f"{m} {t:.1f}s" for t, m in stage.detail["slowest_models"]))
+        if not stage.ok:
+            print(f"FAILED {stage.name}:\n{stage.detail.get('error')}")
+    out = work / "bench.json"
+    out.write_text(json.dumps(report, indent=2, default=str))
+    print(f"JSON: {out}")
+    return 0 if summary["all_stages_ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

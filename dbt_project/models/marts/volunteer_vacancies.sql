@@ -1,0 +1,62 @@
+-- The always-current vacancy list: every role open on the as-of date across all bureaus, with a role
+-- advertised by two bureaus listed once (lineage in bureau_feeds / source_vacancy_keys). Deleted and
+-- expired adverts are excluded upstream (int_vacancies_filtered).
+with requirements as (
+    select
+        vacancy_uid,
+        {{ dbt.listagg("case when attribute = 'skill' then term_name end", "', '", "order by term_name") }}
+            as skills_needed,
+        {{ dbt.listagg("case when attribute = 'cause' then term_name end", "', '", "order by term_name") }}
+            as causes,
+        {{ dbt.listagg("case when attribute = 'availability' then term_code end", "', '",
+                      "order by " ~ slot_order('term_code')) }}
+            as availability
+    from {{ ref('int_vacancy_requirements') }}
+    group by vacancy_uid
+),
+
+advertised as (
+    select l.vacancy_uid, {{ dbt.listagg('a.skill_text', "', '", "order by a.skill_text") }} as skills_as_advertised
+    from {{ ref('int_vacancy_lineage') }} as l
+    inner join (
+        select distinct vacancy_key, attribute_value as skill_text
+        from {{ ref('stg_bureaus__vacancy_attributes') }}
+        where attribute = 'skill'
+    ) as a on l.vacancy_key = a.vacancy_key
+    group by l.vacancy_uid
+),
+
+matched as (
+    select vacancy_uid, count(*) as matched_volunteers
+    from {{ ref('int_volunteer_match_scores') }}
+    where match_rank <= {{ volunteer_matches_per_vacancy() }}
+    group by vacancy_uid
+)
+
+select
+    d.vacancy_uid,
+    d.title,
+    d.organisation_name,
+    r.skills_needed,
+    a.skills_as_advertised,
+    r.causes,
+    r.availability,
+    d.hours_per_week,
+    d.start_date,
+    d.closing_date,
+    d.postcode,
+    d.lsoa_code,
+    d.ward_code,
+    d.ward_name,
+    d.lad_code,
+    d.lad_name,
+    d.url,
+    d.advert_count,
+    d.bureau_feeds,
+    d.source_vacancy_keys,
+    {{ epoch_ms_to_timestamp('d.last_modified_ms') }} as last_updated,
+    cast(coalesce(m.matched_volunteers, 0) as integer) as matched_volunteers
+from {{ ref('int_vacancies_deduplicated') }} as d
+left join requirements as r on d.vacancy_uid = r.vacancy_uid
+left join advertised as a on d.vacancy_uid = a.vacancy_uid
+left join matched as m on d.vacancy_uid = m.vacancy_uid
