@@ -120,6 +120,17 @@ def unused_port() -> int:
         return s.getsockname()[1]
 
 
+def postcode_forms(value: str) -> set[str]:
+    """A postcode as written, canonical (``GL1 2AB``) and compact (``GL12AB``)."""
+    from ingest.pseudonymise import normalise_postcode
+
+    canonical = normalise_postcode(value)
+    forms = {value.strip()}
+    if canonical:
+        forms |= {canonical, canonical.replace(" ", "")}
+    return {f for f in forms if f}
+
+
 def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
     """Every clear identifying value of the demo's residents (surveys, skill banks), by kind.
 
@@ -131,7 +142,6 @@ def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
     import json
 
     from ingest.csv_text import decode_text
-    from ingest.pseudonymise import normalise_postcode
 
     found: dict[str, set[str]] = {"email": set(), "surname": set(), "first_name": set(), "dob": set(),
                                   "postcode": set()}
@@ -159,15 +169,14 @@ def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
         for line in items.read_text().splitlines():
             data = json.loads(line).get("data") or {}
             public |= {str(v).strip() for k in ("skills_needed", "causes") for v in data.get(k) or []}
-            public |= {data.get("postcode") or "", normalise_postcode(data.get("postcode")) or ""}
+            public |= postcode_forms(data.get("postcode") or "")
     for services in (data_dir / "directories").glob("*/services.json"):
         for record in json.loads(services.read_text()):
             for sal in record.get("service_at_locations") or []:
                 location = sal.get("location") or {}
                 for address in (location.get("addresses") or location.get("physical_addresses") or []):
-                    code = address.get("postal_code") or ""
-                    public |= {code.strip(), normalise_postcode(code) or ""}
-    found["postcode"] |= {p for v in found["postcode"] if (p := normalise_postcode(v))}
+                    public |= postcode_forms(address.get("postal_code") or "")
+    found["postcode"] = {form for v in found["postcode"] for form in postcode_forms(v)}
     found["email"] |= {v.lower() for v in found["email"]}
     public_folded = {p.casefold() for p in public if p}
     return {kind: {v for v in values if v.casefold() not in public_folded} for kind, values in found.items()}

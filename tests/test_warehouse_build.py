@@ -92,3 +92,11 @@ def test_republish_is_an_atomic_swap(private_copy):
     finally:
         reader.close()
     assert os.stat(private_copy.published_path).st_ino != first
+
+
+def test_no_clear_identifier_anywhere_in_the_built_warehouse(built, county_data):
+    from tests.conftest import clear_identifier_hits, demo_identifiers
+
+    settings, _, _ = built
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        assert clear_identifier_hits(con, demo_identifiers(county_data)) == []
