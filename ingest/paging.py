@@ -3,14 +3,13 @@
 Current (HSDS/ORUK 3): ``total_items, total_pages, page_number, size, first_page, last_page, empty,
 contents[]``. Older (ORUK 1): ``totalElements, totalPages, number, size, first, last, content[]``.
 A hard page limit and repeated-page checks stop feeds whose pages loop or never end: a page whose body
-or whose records repeat an earlier page's, or whose envelope reports another page number than the one
-asked for, is a page loop.
+repeats an earlier page's, or whose envelope reports another page number than the one asked for, is a
+page loop. (A page that repeats the previous page's *records* under its own number is not: its records
+are quarantined as exact duplicates by the reader.)
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,14 +54,9 @@ def parse_envelope_numbered(doc: Any) -> tuple[list[dict[str, Any]], int, int | 
             number if isinstance(number, int) and not isinstance(number, bool) else None)
 
 
-def _records_digest(records: list[Any]) -> str:
-    return hashlib.sha256(json.dumps(records, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def iter_pages(client: FeedClient, path: str, *, per_page: int, max_pages: int) -> Iterator[Page]:
     """Yield every page from 1 to the last; fail clearly on loops, runaways and bad envelopes."""
     seen_bodies: dict[str, int] = {}
-    seen_records: dict[str, int] = {}
     number = 1
     while True:
         if number > max_pages:
@@ -79,12 +73,7 @@ def iter_pages(client: FeedClient, path: str, *, per_page: int, max_pages: int) 
         if records and reported is not None and reported != number:
             raise FeedError(client.source, payload.url,
                             f"asked for page {number}, the feed served page {reported} (page loop)")
-        digest = _records_digest(records) if records else ""
-        if records and digest in seen_records:
-            raise FeedError(client.source, payload.url,
-                            f"page {number} repeats the records of page {seen_records[digest]} (page loop)")
         seen_bodies[payload.sha256] = number
-        seen_records[digest] = number
         is_last = bool(last_flag) or number >= total_pages or not records
         yield Page(records, payload, number, total_pages, total_items, is_last, envelope)
         if is_last:

@@ -128,11 +128,20 @@ def test_page_loop_fails_clearly(server, directory):
         read(server, source(directory))
 
 
-def test_a_page_repeating_the_previous_records_is_a_loop(server):
-    """Page 3 carries page 2's records under its own page number: fail, don't drop page 3 silently."""
-    fault(server, path_prefix="/directories/nhs/", mode="duplicate_page", query={"page": "3"})
-    with pytest.raises(FeedError, match="repeats the records of page 2"):
-        read(server, source("nhs"))
+def test_a_feed_serving_another_page_than_asked_is_a_loop(server, monkeypatch):
+    """An envelope that reports page 1 when page 2 was asked for fails at once (either envelope)."""
+    import ingest.paging as paging
+
+    original = FeedClient.get_json
+
+    def stuck(self, path, params=None):
+        doc, payload = original(self, path, {**(params or {}), "page": 1})
+        return doc, dataclasses.replace(payload, sha256=f"{payload.sha256}-{(params or {}).get('page')}")
+
+    monkeypatch.setattr(FeedClient, "get_json", stuck)
+    with pytest.raises(FeedError, match="asked for page 2, the feed served page 1"):
+        list(paging.iter_pages(FeedClient(source="t", base_url=server), "/directories/vcs/services",
+                               per_page=100, max_pages=50))
 
 
 def test_transient_errors_are_retried_and_the_harvest_completes(server):
