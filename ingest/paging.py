@@ -2,7 +2,10 @@
 
 Current (HSDS/ORUK 3): ``total_items, total_pages, page_number, size, first_page, last_page, empty,
 contents[]``. Older (ORUK 1): ``totalElements, totalPages, number, size, first, last, content[]``.
-A hard page limit and a repeated-page check stop feeds whose pages loop or never end.
+A hard page limit and repeated-page checks stop feeds whose pages loop or never end: a page whose body
+repeats an earlier page's, or whose envelope reports another page number than the one asked for, is a
+page loop. (A page that repeats the previous page's *records* under its own number is not: its records
+are quarantined as exact duplicates by the reader.)
 """
 
 from __future__ import annotations
@@ -27,19 +30,28 @@ class Page:
 
 def parse_envelope(doc: Any) -> tuple[list[dict[str, Any]], int, int | None, bool | None, str]:
     """Return (records, total_pages, total_items, last_page flag, envelope name)."""
+    records, pages, items, last, name, _ = parse_envelope_numbered(doc)
+    return records, pages, items, last, name
+
+
+def parse_envelope_numbered(doc: Any) -> tuple[list[dict[str, Any]], int, int | None, bool | None, str, int | None]:
+    """As :func:`parse_envelope`, plus the page number the envelope reports (None if absent)."""
     if not isinstance(doc, dict):
         raise ValueError("page is not a JSON object")
     if "contents" in doc:
         records, pages, items, last, name = (doc["contents"], doc.get("total_pages"), doc.get("total_items"),
                                              doc.get("last_page"), "v3")
+        number = doc.get("page_number")
     elif "content" in doc:
         records, pages, items, last, name = (doc["content"], doc.get("totalPages"), doc.get("totalElements"),
                                              doc.get("last"), "v1")
+        number = doc.get("number")
     else:
         raise ValueError(f"unknown page envelope with keys {sorted(doc)[:8]}")
     if not isinstance(records, list) or not isinstance(pages, int):
         raise ValueError("page envelope lacks a record list or a page count")
-    return records, pages, items if isinstance(items, int) else None, last, name
+    return (records, pages, items if isinstance(items, int) else None, last, name,
+            number if isinstance(number, int) and not isinstance(number, bool) else None)
 
 
 def iter_pages(client: FeedClient, path: str, *, per_page: int, max_pages: int) -> Iterator[Page]:
@@ -52,12 +64,15 @@ def iter_pages(client: FeedClient, path: str, *, per_page: int, max_pages: int) 
                             f"feed did not end within the limit of {max_pages} pages")
         doc, payload = client.get_json(path, params={"page": number, "per_page": per_page})
         try:
-            records, total_pages, total_items, last_flag, envelope = parse_envelope(doc)
+            records, total_pages, total_items, last_flag, envelope, reported = parse_envelope_numbered(doc)
         except (KeyError, ValueError) as exc:
             raise FeedError(client.source, payload.url, f"page {number}: {exc}") from exc
         if records and payload.sha256 in seen_bodies:
             raise FeedError(client.source, payload.url,
                             f"page {number} repeats page {seen_bodies[payload.sha256]} (page loop)")
+        if records and reported is not None and reported != number:
+            raise FeedError(client.source, payload.url,
+                            f"asked for page {number}, the feed served page {reported} (page loop)")
         seen_bodies[payload.sha256] = number
         is_last = bool(last_flag) or number >= total_pages or not records
         yield Page(records, payload, number, total_pages, total_items, is_last, envelope)

@@ -4,7 +4,8 @@ The published file holds the marts only (no raw, staging or bookkeeping), in its
 BI tools see plain table names. It is written under a temporary name, checkpointed, closed, checked
 table by table against the private warehouse, and then renamed over the published file
 (``os.replace`` is atomic on POSIX): a reader sees the old file or the new one, never a partial one.
-Parquet copies go to a new folder per publication and a ``current`` symlink is swapped the same way.
+Parquet copies go to a new folder per publication and a ``current`` symlink is swapped the same way;
+the registered exporters (``warehouse/exports/``) write their formats into the same folder first.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
             if actual != expected:
                 raise PublishError(f"checksums differ after copy: {actual} vs {expected}")
             folder = export_parquet(check, settings, run_id, found)
+            exports = run_exporters(check, folder)
     except Exception:
         tmp.unlink(missing_ok=True)
         raise
@@ -84,6 +86,7 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "run_id": run_id, "published_at": datetime.now(UTC).isoformat(), "path": str(settings.published_path),
         "tables": {t: {"rows": actual[t][0], "checksum": actual[t][1]} for t in found},
         "parquet_dir": str(parquet),
+        "exports": [p.name for p in exports],
     }
     (settings.published_dir / "PUBLISHED.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     return record
@@ -100,6 +103,16 @@ def export_parquet(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: s
     for table in tables:
         con.execute(f"COPY main.{table} TO '{folder / (table + '.parquet')}' (FORMAT parquet)")
     return folder
+
+
+def run_exporters(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
+    """Every registered exporter (``warehouse/exports/``) on the verified new file, into ``folder``."""
+    from warehouse.exports import all_exporters
+
+    written: list[Path] = []
+    for exporter in all_exporters():
+        written += exporter(con, folder)
+    return written
 
 
 def swap_parquet(settings: Settings, folder: Path) -> Path:
