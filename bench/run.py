@@ -224,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
         floor, _ = run_stage("floor: DuckDB count(*) over raw inputs", FLOOR.format(data=str(data_dir)), env)
         reads, read_result = run_stage("reads: area profile + top services",
                                        READS.format(path=str(var_dir / "published" / "common_ground.duckdb")), env)
+    accuracy = None
+    if all(s.ok for s in stages):
+        from bench.accuracy import measure
+
+        accuracy = measure(var_dir / "warehouse" / "private.duckdb", data_dir / "ground_truth")
     incremental = None
     if not args.skip_incremental:
         from bench.incremental import incremental_run
@@ -233,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "end_to_end_seconds": total, "peak_rss_mb": peak, "floor_seconds": floor.seconds,
         "ratio_to_floor": total / floor.seconds if floor.seconds else None,
-        "reads": read_result, "incremental": incremental,
+        "reads": read_result, "incremental": incremental, "accuracy": accuracy,
         "all_stages_ok": all(s.ok for s in stages),
     }
     report.update(summary)
@@ -245,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
     if read_result:
         print(f"reads: p50 {read_result['p50_ms']:.2f} ms, p95 {read_result['p95_ms']:.2f} ms "
               f"over {read_result['lookups']} lookups")
+    if accuracy:
+        from bench.accuracy import render as render_accuracy
+
+        print(render_accuracy(accuracy))
     if incremental:
         print(f"incremental (one new {incremental['responses']:,}-response survey): "
               f"{incremental['seconds']:.1f}s ({'ok' if incremental['ok'] else 'FAILED'}) {incremental['stages']}")

@@ -10,7 +10,7 @@ from ingest.feeds import surveys, volunteering
 
 PROVENANCE = ["_load_id", "_source", "_fetched_at", "_payload_sha256"]
 INTEGER = r"^-?\d+$"
-NUMBER = r"^-?\d+(\.\d+)?$"
+NUMBER = r"^-?\d+(?:\.\d+)?$"
 
 
 def _schema(gxe: Any, columns: list[str]) -> list[Any]:
@@ -80,7 +80,7 @@ def _postcodes(gxe: Any, ctx: SuiteContext) -> list[Any]:
                        "lsoa_code", "latitude", "longitude"]),
         gxe.ExpectColumnValuesToBeUnique(column="pcds"),
         gxe.ExpectColumnValuesToMatchRegex(column="pcds", regex=r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$"),
-        gxe.ExpectColumnValuesToMatchRegex(column="date_terminated", regex=r"^(\d{6})?$"),
+        gxe.ExpectColumnValuesToMatchRegex(column="date_terminated", regex=r"^(?:\d{6})?$"),
         *_in_geography(gxe, ctx),
     ]
 

@@ -1,0 +1,65 @@
+"""Linkage accuracy of a benchmark build against the generator's ground truth (not timed).
+
+Reads the private warehouse the benchmark built and scores, pairwise, the two linkages the targets name:
+survey responses → residents, and directory listings → canonical services. The same scoring functions
+the tests use at county scale.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics.respondent_linkage import pairwise_accuracy
+from analytics.service_linkage import pairwise_scores
+
+
+def _read(warehouse: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def resident_linkage(warehouse: Path, truth_dir: Path) -> dict[str, Any]:
+    truth = pd.read_csv(truth_dir / "respondents.csv", dtype=str)
+    truth_map = dict(zip(truth["survey_id"] + ":" + truth["response_id"], truth["person_id"], strict=True))
+    linked = _read(warehouse, "SELECT response_key, resident_key FROM intermediate.int_survey_responses_linked")
+    return pairwise_accuracy(dict(zip(linked["response_key"], linked["resident_key"], strict=True)), truth_map)
+
+
+def service_dedupe(warehouse: Path, truth_dir: Path) -> dict[str, Any]:
+    truth = pd.read_csv(truth_dir / "services.csv", dtype=str)
+    truth["directory"] = "directory_" + truth["directory"]
+    mapped = _read(warehouse, "SELECT directory, service_id, location_id, canonical_service_id, source_record_key "
+                              "FROM marts.service_map_sources WHERE outcome = 'mapped'")
+    mapped = mapped.merge(truth.rename(columns={"canonical_service_id": "true_id"}),
+                          on=["directory", "service_id", "location_id"], how="left", validate="one_to_one")
+    missing = int(mapped["true_id"].isna().sum())
+    mapped = mapped[mapped["true_id"].notna()].set_index("source_record_key")
+    scores = pairwise_scores(mapped["canonical_service_id"], mapped["true_id"])
+    return {**scores, "listings": len(mapped), "not_in_truth": missing,
+            "canonical": int(mapped["canonical_service_id"].nunique()), "true_canonical": int(mapped["true_id"].nunique())}
+
+
+def measure(warehouse: Path, truth_dir: Path) -> dict[str, Any]:
+    """Both linkages' precision, recall and F1; an error is reported, not raised (the timings still count)."""
+    out: dict[str, Any] = {}
+    for name, fn in (("resident_linkage", resident_linkage), ("service_dedupe", service_dedupe)):
+        try:
+            out[name] = fn(warehouse, truth_dir)
+        except Exception as exc:  # noqa: BLE001 - reported beside the timings
+            out[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
+
+
+def render(result: dict[str, Any]) -> str:
+    lines = []
+    for name, scores in result.items():
+        if "error" in scores:
+            lines.append(f"{name}: could not score ({scores['error']})")
+        else:
+            lines.append(f"{name}: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
+                         f"F1 {scores['f1']:.4f}")
+    return "\n".join(lines)
