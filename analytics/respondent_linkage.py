@@ -15,6 +15,8 @@ Model (fixed, so two builds on the same input give the same residents):
   double-count the same evidence;
 - link type ``link_only`` across surveys: a resident answers an agency survey once (duplicate response
   ids are quarantined at ingest), so pairs within one survey are never compared directly;
+- candidate pairs agree on email, or on date of birth and surname, or on date of birth and LSOA, or on
+  surname and postcode (``PREDICTION_BLOCKING``);
 - u from random sampling with a fixed seed, the prior from deterministic rules, m by EM on two
   blocking rules (each trains the fields it does not block on); EM sampling is hash-based, and the
   private DuckDB runs single-threaded so floating-point sums are evaluated in a fixed order;
@@ -34,6 +36,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,6 +52,14 @@ INPUT_COLUMNS = ["response_key", "survey_id", *ID_COLUMNS]
 OUTPUT_COLUMNS = ["response_key", "resident_key", "cluster_size", "best_match_probability"]
 DEFAULT_THRESHOLD = 0.5
 SEED = 42
+LINKAGE_MEMORY_LIMIT = os.environ.get("CG_LINKAGE_MEMORY_LIMIT", "2GB")
+# pairs compared: any one of these agreeing (a union of blocks). Date of birth alone made a block of
+# millions of cross-survey pairs at England scale; splitting it by surname or LSOA gave the same precision
+# and recall at county, region and England scale (England F1 0.9876 either way) in less than half the time.
+PREDICTION_BLOCKING: list[tuple[str, ...]] = [
+    ("email_hash",), ("dob_hash", "surname_hash"), ("dob_hash", "lsoa_code"), ("surname_hash", "postcode_hash")]
+# EM sessions: each trains the comparisons it does not block on
+EM_BLOCKING: list[tuple[str, ...]] = [("dob_hash", "lsoa_code"), ("email_hash",)]
 
 
 @dataclass(frozen=True)
@@ -115,33 +128,42 @@ def link_respondents(respondents: pd.DataFrame, threshold: float = DEFAULT_THRES
         return LinkageResult(_singletons(frame), {"note": "fewer than two surveys: no linkage"})
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    con = duckdb.connect(":memory:", config={"threads": 1})
+    # Splink's own in-memory database: bounded, spilling to a private temporary directory, so England-scale
+    # blocks (millions of pairs) cannot take the machine's memory (DuckDB's default is 80 % of RAM).
+    spill = tempfile.mkdtemp(prefix="cg-linkage-")
+    con = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": LINKAGE_MEMORY_LIMIT,
+                                             "temp_directory": spill})
     try:
         db_api = DuckDBAPI(connection=con)
         tables = [db_api.register(frame[frame["survey_id"] == s].reset_index(drop=True),
                                   table_name=f"survey_{i}") for i, s in enumerate(surveys)]
-        blocking = [block_on("email_hash"), block_on("dob_hash"), block_on("surname_hash", "postcode_hash")]
+        blocking = [block_on(*columns) for columns in PREDICTION_BLOCKING]
         linker = Linker(tables, _settings(blocking), log_level=logging.WARNING)
         training = linker.training
         training.estimate_probability_two_random_records_match(
             [block_on("email_hash", "dob_hash"), block_on("surname_hash", "dob_hash", "postcode_hash")],
             recall=0.8)
         training.estimate_u_using_random_sampling(max_pairs=2e6, seed=SEED)
-        training.estimate_parameters_using_expectation_maximisation(block_on("dob_hash"))
-        training.estimate_parameters_using_expectation_maximisation(block_on("email_hash"))
+        for columns in EM_BLOCKING:
+            training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
         predictions = linker.inference.predict(threshold_match_probability=0.01)
         clustered = linker.clustering.cluster_using_single_best_links(
             predictions, duplicate_free_datasets=surveys,
             threshold_match_probability=threshold)
         clusters = clustered.as_pandas_dataframe()[["response_key", "cluster_id"]]
-        pairs = predictions.as_pandas_dataframe()[["response_key_l", "response_key_r", "match_probability"]]
+        # each response's best link probability, computed where the pairs are (not copied into pandas)
+        best = con.execute(
+            f"""SELECT response_key, max(match_probability) AS p FROM (
+                    SELECT response_key_l AS response_key, match_probability FROM {predictions.physical_name}
+                    UNION ALL
+                    SELECT response_key_r, match_probability FROM {predictions.physical_name})
+                WHERE match_probability >= ? GROUP BY response_key""", [threshold]).df()
+        best = best.set_index("response_key")["p"]
         parameters = linker.misc.save_model_to_json()
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
-    best = pd.concat([pairs.rename(columns={"response_key_l": "response_key"})[["response_key", "match_probability"]],
-                      pairs.rename(columns={"response_key_r": "response_key"})[["response_key", "match_probability"]]])
-    best = best[best["match_probability"] >= threshold].groupby("response_key")["match_probability"].max()
     out = frame[["response_key"]].merge(clusters, on="response_key", how="left")
     out["cluster_id"] = out["cluster_id"].fillna(out["response_key"])
     smallest = out.groupby("cluster_id")["response_key"].transform("min")

@@ -14,6 +14,7 @@ from tests.conftest import clear_identifier_hits, demo_identifiers
 
 WEIGHTS = {"skills": 0.50, "availability": 0.25, "proximity": 0.15, "causes": 0.10}
 TOP_N = 5
+SEARCH_NEIGHBOURHOODS = 30  # macros/volunteering.sql: volunteer_search_neighbourhoods
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -50,7 +51,7 @@ def independent(private, county_data):
             "JOIN raw.bureau_vacancy_attributes a ON l.vacancy_key = a._source || ':' || a.vacancy_id").fetchall():
         if (code := term(attribute, value)) is not None:
             needs[uid][attribute].add(code)
-    where = {uid: centroid[lsoa] for uid, lsoa in private.execute(
+    where = {uid: lsoa for uid, lsoa in private.execute(
         "SELECT vacancy_uid, lsoa_code FROM marts.volunteer_vacancies WHERE lsoa_code IS NOT NULL").fetchall()}
     person_of = dict(private.execute("SELECT volunteer_key, person_key FROM intermediate.int_volunteers_linked"
                                      ).fetchall())
@@ -71,14 +72,31 @@ def independent(private, county_data):
     return needs, where, offers, homes, centroid, ref_of
 
 
+def reachable_lsoas(role_lsoa: str, homes, centroid) -> list[str]:
+    """LSOAs holding a volunteer whose travel limit reaches the role, nearest first (distance, then code)."""
+    reach: dict[str, float] = {}
+    for lsoa, travel in homes.values():
+        if lsoa is not None and travel is not None and travel >= 0:
+            reach[lsoa] = max(reach.get(lsoa, travel), travel)
+    lat, lon = centroid[role_lsoa]
+    near = sorted((haversine_km(lat, lon, *centroid[lsoa]), lsoa) for lsoa in reach)
+    return [lsoa for distance, lsoa in near if distance <= reach[lsoa]]
+
+
+def search_area(role_lsoa: str, homes, centroid) -> set[str]:
+    """The role's search neighbourhoods: the N nearest of those LSOAs."""
+    return set(reachable_lsoas(role_lsoa, homes, centroid)[:SEARCH_NEIGHBOURHOODS])
+
+
 def expected_matches(uid: str, independent) -> list[tuple[str, float, float]]:
     """(volunteer_ref, score, distance) of the top N suitable volunteers for one role, by the documented rules."""
     needs, where, offers, homes, centroid, ref_of = independent
     need = needs[uid]
-    lat, lon = where[uid]
+    lat, lon = centroid[where[uid]]
+    area = search_area(where[uid], homes, centroid)
     scored = []
     for person, (lsoa, travel) in homes.items():
-        if lsoa is None or travel is None:
+        if lsoa is None or travel is None or lsoa not in area:
             continue
         distance = haversine_km(lat, lon, *centroid[lsoa])
         have = offers[person]
@@ -105,6 +123,9 @@ def test_top_matches_follow_the_documented_rules(private, independent):
         published[uid].append((ref, score, distance))
     roles = sorted(independent[1])
     sample = roles[:: max(1, len(roles) // 60)]  # ~60 roles spread over the list
+    _, where, _, homes, centroid, _ = independent
+    capped = sum(len(reachable_lsoas(where[uid], homes, centroid)) > SEARCH_NEIGHBOURHOODS for uid in sample)
+    assert capped > 0, "the search-area cap should bind for some roles, or this test does not check it"
     for uid in sample:
         expected = expected_matches(uid, independent)
         got = published.get(uid, [])

@@ -33,6 +33,14 @@
     {{ return(var('volunteer_matches_per_vacancy', 5)) }}
 {%- endmacro %}
 
+{#- How far a role's search for volunteers reaches: the volunteers living in the N nearest LSOAs (by
+    centroid distance, then LSOA code) that hold a registered volunteer willing to travel that far. An
+    exhaustive search is quadratic in density: at England scale it meant ~870 million (role, person)
+    pairs in reach; 30 neighbourhoods keep every role's pool to a few hundred people nearby. -#}
+{% macro volunteer_search_neighbourhoods() -%}
+    {{ return(var('volunteer_search_neighbourhoods', 30)) }}
+{%- endmacro %}
+
 {#- Round a double to `places` decimals, staying a double (Postgres only rounds numerics). -#}
 {% macro round_to(expr, places) -%}
     {{ return(adapter.dispatch('round_to', 'common_ground')(expr, places)) }}

@@ -1,8 +1,13 @@
--- Every (open role, person) pair worth scoring: the person offers at least one skill the role needs (or
--- the role names none) and lives within their own travel limit of it — distance between LSOA
--- centroids (haversine), the role located by its postcode's LSOA. Overlaps are counted here; the
--- eligibility rules and the score are applied in int_volunteer_match_scores. Distances are computed
--- once per LSOA pair, then looked up, so the pair count drives the cost rather than trigonometry.
+-- Every (open role, person) pair worth scoring: the person lives in one of the role's search
+-- neighbourhoods (the {{ volunteer_search_neighbourhoods() }} nearest LSOAs holding volunteers, see
+-- macros/volunteering.sql), within their own travel limit of it — distance between LSOA centroids
+-- (haversine), the role located by its postcode's LSOA — and offers at least one skill the role needs
+-- (or the role names none). Overlaps are counted here; the eligibility rules and the score are applied
+-- in int_volunteer_match_scores.
+--
+-- Cost: pairs are generated skill first (role skill × people offering that skill in the search
+-- neighbourhoods), never as every person in reach of every role, and distances are computed once per
+-- LSOA pair, so the work grows with the number of roles, not with roles × people.
 with roles as (
     select d.vacancy_uid, d.lsoa_code
     from {{ ref('int_vacancies_deduplicated') }} as d
@@ -31,7 +36,11 @@ person_lsoas as (
 ),
 
 lsoa_distances as (
-    select role_lsoa, person_lsoa, distance_km
+    select
+        role_lsoa,
+        person_lsoa,
+        distance_km,
+        row_number() over (partition by role_lsoa order by distance_km, person_lsoa) as nearness
     from (
         select
             r.lsoa_code as role_lsoa,
@@ -45,6 +54,18 @@ lsoa_distances as (
     where distance_km <= max_travel_km
 ),
 
+search_area as (
+    select role_lsoa, person_lsoa, distance_km
+    from lsoa_distances
+    where nearness <= {{ volunteer_search_neighbourhoods() }}
+),
+
+requirements as (
+    select q.vacancy_uid, q.attribute, q.term_code
+    from {{ ref('int_vacancy_requirements') }} as q
+    inner join roles as r on q.vacancy_uid = r.vacancy_uid
+),
+
 needs as (
     select
         r.vacancy_uid,
@@ -52,21 +73,50 @@ needs as (
         sum(case when q.attribute = 'availability' then 1 else 0 end) as vacancy_slots,
         sum(case when q.attribute = 'cause' then 1 else 0 end) as vacancy_causes
     from roles as r
-    left join {{ ref('int_vacancy_requirements') }} as q on r.vacancy_uid = q.vacancy_uid
+    left join requirements as q on r.vacancy_uid = q.vacancy_uid
     group by r.vacancy_uid
 ),
 
--- everyone within their travel limit of each role (a lookup of the LSOA-pair distance) ...
-reach as (
-    select r.vacancy_uid, p.person_key, p.volunteer_ref, p.max_travel_km, ld.distance_km
-    from roles as r
-    inner join lsoa_distances as ld on r.lsoa_code = ld.role_lsoa
-    inner join people as p on ld.person_lsoa = p.lsoa_code
-    where ld.distance_km <= p.max_travel_km
+-- people in a role's search area who offer one of its skills (one row per shared skill) ...
+skill_offers as (
+    select o.person_key, o.term_code, p.volunteer_ref, p.max_travel_km, p.lsoa_code
+    from {{ ref('int_volunteer_offers') }} as o
+    inner join people as p on o.person_key = p.person_key
+    where o.attribute = 'skill'
 ),
 
--- ... the terms each of those pairs share, in one join (skills, slots and causes together); pairs
--- sharing nothing have no row here ...
+skill_pairs as (
+    select
+        r.vacancy_uid,
+        o.person_key,
+        min(o.volunteer_ref) as volunteer_ref,
+        min(o.max_travel_km) as max_travel_km,
+        min(a.distance_km) as distance_km
+    from roles as r
+    inner join requirements as q on r.vacancy_uid = q.vacancy_uid and q.attribute = 'skill'
+    inner join search_area as a on r.lsoa_code = a.role_lsoa
+    inner join skill_offers as o on a.person_lsoa = o.lsoa_code and q.term_code = o.term_code
+    where a.distance_km <= o.max_travel_km
+    group by r.vacancy_uid, o.person_key
+),
+
+-- ... and, for a role naming no skill, everyone in its search area within their travel limit
+open_pairs as (
+    select r.vacancy_uid, p.person_key, p.volunteer_ref, p.max_travel_km, a.distance_km
+    from roles as r
+    inner join needs as n on r.vacancy_uid = n.vacancy_uid and n.needed_skills = 0
+    inner join search_area as a on r.lsoa_code = a.role_lsoa
+    inner join people as p on a.person_lsoa = p.lsoa_code
+    where a.distance_km <= p.max_travel_km
+),
+
+within_reach as (
+    select vacancy_uid, person_key, volunteer_ref, max_travel_km, distance_km from skill_pairs
+    union all
+    select vacancy_uid, person_key, volunteer_ref, max_travel_km, distance_km from open_pairs
+),
+
+-- the terms each candidate pair shares (skills, slots and causes together, in one join)
 overlap as (
     select
         w.vacancy_uid,
@@ -74,28 +124,11 @@ overlap as (
         sum(case when q.attribute = 'skill' then 1 else 0 end) as shared_skills,
         sum(case when q.attribute = 'availability' then 1 else 0 end) as shared_slots,
         sum(case when q.attribute = 'cause' then 1 else 0 end) as shared_causes
-    from reach as w
-    inner join {{ ref('int_vacancy_requirements') }} as q on w.vacancy_uid = q.vacancy_uid
+    from within_reach as w
+    inner join requirements as q on w.vacancy_uid = q.vacancy_uid
     inner join {{ ref('int_volunteer_offers') }} as o
         on w.person_key = o.person_key and q.attribute = o.attribute and q.term_code = o.term_code
     group by w.vacancy_uid, w.person_key
-),
-
--- ... kept when the person offers at least one skill the role needs (or the role names none). A join
--- and a filter rather than a correlated EXISTS per pair: 15x faster on the region benchmark.
-within_reach as (
-    select
-        w.*,
-        n.needed_skills,
-        n.vacancy_slots,
-        n.vacancy_causes,
-        o.shared_skills,
-        o.shared_slots,
-        o.shared_causes
-    from reach as w
-    inner join needs as n on w.vacancy_uid = n.vacancy_uid
-    left join overlap as o on w.vacancy_uid = o.vacancy_uid and w.person_key = o.person_key
-    where n.needed_skills = 0 or o.shared_skills > 0
 )
 
 select
@@ -104,10 +137,12 @@ select
     w.volunteer_ref,
     w.distance_km,
     w.max_travel_km,
-    cast(w.needed_skills as integer) as needed_skills,
-    cast(coalesce(w.shared_skills, 0) as integer) as shared_skills,
-    cast(w.vacancy_slots as integer) as vacancy_slots,
-    cast(coalesce(w.shared_slots, 0) as integer) as shared_slots,
-    cast(w.vacancy_causes as integer) as vacancy_causes,
-    cast(coalesce(w.shared_causes, 0) as integer) as shared_causes
+    cast(n.needed_skills as integer) as needed_skills,
+    cast(coalesce(o.shared_skills, 0) as integer) as shared_skills,
+    cast(n.vacancy_slots as integer) as vacancy_slots,
+    cast(coalesce(o.shared_slots, 0) as integer) as shared_slots,
+    cast(n.vacancy_causes as integer) as vacancy_causes,
+    cast(coalesce(o.shared_causes, 0) as integer) as shared_causes
 from within_reach as w
+inner join needs as n on w.vacancy_uid = n.vacancy_uid
+left join overlap as o on w.vacancy_uid = o.vacancy_uid and w.person_key = o.person_key
