@@ -35,7 +35,7 @@
 
 {#- How far a role's search for volunteers reaches: the volunteers living in the N nearest LSOAs (by
     centroid distance, then LSOA code) that hold a registered volunteer willing to travel that far. An
-    exhaustive search is quadratic in density: at England scale it meant ~870 million (role, person)
+    exhaustive search is quadratic in density: at England scale up to 870 million (role, person)
     pairs in reach; 30 neighbourhoods keep every role's pool to a few hundred people nearby. -#}
 {% macro volunteer_search_neighbourhoods() -%}
     {{ return(var('volunteer_search_neighbourhoods', 30)) }}
