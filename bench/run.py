@@ -55,8 +55,8 @@ def run_stage(name: str, code: str, env: dict[str, str], timeout: float = 7200) 
     proc.returncode = os.waitstatus_to_exitcode(status)
     result: dict[str, Any] = {}
     for line in output_lines:
-        if line.startswith("RESULT:"):
-            result = json.loads(line[len("RESULT:"):])
+        if "RESULT:" in line:  # progress bars may share the line (carriage returns, no newline)
+            result = json.loads(line.split("RESULT:", 1)[1])
     stage = Stage(name, seconds, usage.ru_maxrss / 1024, result.get("rows"), proc.returncode == 0,
                   {k: v for k, v in result.items() if k != "rows"})
     if proc.returncode != 0:
