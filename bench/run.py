@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                                        READS.format(path=str(var_dir / "published" / "common_ground.duckdb")), env)
     accuracy = None
     if all(s.ok for s in stages):
-        from bench.accuracy import measure
+        from analytics.demo_accuracy import measure
 
         accuracy = measure(var_dir / "warehouse" / "private.duckdb", data_dir / "ground_truth")
     incremental = None
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reads: p50 {read_result['p50_ms']:.2f} ms, p95 {read_result['p95_ms']:.2f} ms "
               f"over {read_result['lookups']} lookups")
     if accuracy:
-        from bench.accuracy import render as render_accuracy
+        from analytics.demo_accuracy import render as render_accuracy
 
         print(render_accuracy(accuracy))
     if incremental:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,10 @@ def test_summary_reports_every_feed_family_and_reconciles(two_runs):
     assert summary["publication"]["status"] == "published"
     for text in ("received", "quarantined", "Great Expectations", "SQLAlchemy URL", "read_only=True"):
         assert text in stdout
+    # demo only: both linkages scored against the generator's ground truth, printed after the summary
+    scores = dict(re.findall(r"(resident linkage|service dedupe): precision [\d.]+ recall [\d.]+ F1 ([\d.]+)", stdout))
+    assert set(scores) == {"resident linkage", "service dedupe"}, stdout[-3000:]
+    assert float(scores["resident linkage"]) >= 0.98 and float(scores["service dedupe"]) >= 0.97, scores
 
 
 def test_published_file_holds_marts_only(two_runs):

@@ -140,6 +140,12 @@ def run(scale: str, seed: int, dags: tuple[str, ...]) -> int:
         from warehouse.run_summary import render
 
         print(render(json.loads(settings.summary_path.read_text())))
+        if WAREHOUSE_DAG not in failed and settings.warehouse_path.exists():
+            from analytics.demo_accuracy import measure
+            from analytics.demo_accuracy import render as render_accuracy
+
+            print("Linkage accuracy against the demo generator's ground truth (demo only):")
+            print(render_accuracy(measure(settings.warehouse_path, data_dir / "ground_truth")))
     total = time.monotonic() - t0
     print("Timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items()) + f"; total {total:.1f}s")
     if failed:

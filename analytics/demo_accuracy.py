@@ -1,8 +1,8 @@
-"""Linkage accuracy of a benchmark build against the generator's ground truth (not timed).
+"""Linkage accuracy of a build of the demo data against the generator's ground truth (demo and benchmark only).
 
-Reads the private warehouse the benchmark built and scores, pairwise, the two linkages the targets name:
-survey responses → residents, and directory listings → canonical services. The same scoring functions
-the tests use at county scale.
+Reads the private warehouse a demo run or the benchmark built and scores, pairwise, the two linkages:
+survey responses → residents, and directory listings → canonical services, with the scoring functions
+the tests use. Real partner data has no ground truth, so production runs do not print this.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ def render(result: dict[str, Any]) -> str:
     lines = []
     for name, scores in result.items():
         if "error" in scores:
-            lines.append(f"{name}: could not score ({scores['error']})")
+            lines.append(f"  {name.replace('_', ' ')}: could not score ({scores['error']})")
         else:
-            lines.append(f"{name}: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
-                         f"F1 {scores['f1']:.4f}")
+            lines.append(f"  {name.replace('_', ' ')}: precision {scores['precision']:.4f} "
+                         f"recall {scores['recall']:.4f} F1 {scores['f1']:.4f}")
     return "\n".join(lines)
