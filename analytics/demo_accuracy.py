@@ -22,16 +22,27 @@ def _read(warehouse: Path, sql: str) -> pd.DataFrame:
         return con.execute(sql).df()
 
 
-def resident_linkage(warehouse: Path, truth_dir: Path) -> dict[str, Any]:
+def respondent_truth(truth_dir: Path) -> dict[str, str]:
+    """The generator's true person of every survey response, by response key (survey:response id)."""
     truth = pd.read_csv(truth_dir / "respondents.csv", dtype=str)
-    truth_map = dict(zip(truth["survey_id"] + ":" + truth["response_id"], truth["person_id"], strict=True))
+    return dict(zip(truth["survey_id"] + ":" + truth["response_id"], truth["person_id"], strict=True))
+
+
+def service_truth(truth_dir: Path) -> pd.DataFrame:
+    """The generator's true canonical service of every listing: (directory, service_id, location_id)."""
+    truth = pd.read_csv(truth_dir / "services.csv", dtype=str)
+    truth["directory"] = "directory_" + truth["directory"]
+    return truth
+
+
+def resident_linkage(warehouse: Path, truth_dir: Path) -> dict[str, Any]:
+    truth_map = respondent_truth(truth_dir)
     linked = _read(warehouse, "SELECT response_key, resident_key FROM intermediate.int_survey_responses_linked")
     return pairwise_accuracy(dict(zip(linked["response_key"], linked["resident_key"], strict=True)), truth_map)
 
 
 def service_dedupe(warehouse: Path, truth_dir: Path) -> dict[str, Any]:
-    truth = pd.read_csv(truth_dir / "services.csv", dtype=str)
-    truth["directory"] = "directory_" + truth["directory"]
+    truth = service_truth(truth_dir)
     mapped = _read(warehouse, "SELECT directory, service_id, location_id, canonical_service_id, source_record_key "
                               "FROM marts.service_map_sources WHERE outcome = 'mapped'")
     mapped = mapped.merge(truth.rename(columns={"canonical_service_id": "true_id"}),

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from analytics.demo_accuracy import service_truth
 from analytics.service_linkage import cluster, pairwise_scores, score_pairs
 from expectations.gate import QualityGateError, run_gate
 from expectations.suites.services import SUITES
@@ -29,9 +30,7 @@ def query(settings, sql: str, params: list | None = None) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def truth(county_data) -> pd.DataFrame:
     """Ground truth per source listing: (directory, service_id, location_id) → canonical_service_id."""
-    frame = pd.read_csv(county_data / "ground_truth" / "services.csv", dtype=str)
-    frame["directory"] = "directory_" + frame["directory"]
-    return frame
+    return service_truth(county_data / "ground_truth")
 
 
 @pytest.fixture(scope="module")

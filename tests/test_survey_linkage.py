@@ -6,6 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from analytics.demo_accuracy import respondent_truth
 from analytics.respondent_linkage import INPUT_COLUMNS, link_respondents, pairwise_accuracy, resident_key
 
 
@@ -16,8 +17,7 @@ def read(settings, sql: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def truth(county_data) -> dict[str, str]:
-    frame = pd.read_csv(county_data / "ground_truth" / "respondents.csv", dtype=str)
-    return dict(zip(frame["survey_id"] + ":" + frame["response_id"], frame["person_id"], strict=True))
+    return respondent_truth(county_data / "ground_truth")
 
 
 def test_linkage_precision_and_recall_at_county_scale(built, truth):
