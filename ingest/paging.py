@@ -54,12 +54,24 @@ def parse_envelope_numbered(doc: Any) -> tuple[list[dict[str, Any]], int, int | 
             number if isinstance(number, int) and not isinstance(number, bool) else None)
 
 
+def _first_flag(doc: Any) -> bool | None:
+    flag = doc.get("first_page", doc.get("first")) if isinstance(doc, dict) else None
+    return flag if isinstance(flag, bool) else None
+
+
 def iter_pages(client: FeedClient, path: str, *, per_page: int, max_pages: int) -> Iterator[Page]:
-    """Yield every page from 1 to the last; fail clearly on loops, runaways and bad envelopes."""
+    """Yield every page from the first to the last; fail clearly on loops, runaways and bad envelopes.
+
+    Pages are asked for from ``page=1``. ORUK 1 APIs differ in numbering: some report the first page
+    as ``number: 0`` (the envelope's numbers then run one behind the asked-for ones, and that offset is
+    held for every later page); some number the ``page`` parameter itself from 0 (page 1 comes back
+    with ``first: false``, so page 0 is asked for and the walk starts there). Any other mismatch between
+    the asked-for and reported number is a page loop.
+    """
     seen_bodies: dict[str, int] = {}
-    number = 1
+    number, start, offset = 1, 1, None
     while True:
-        if number > max_pages:
+        if number - start + 1 > max_pages:
             raise FeedError(client.source, client.url_for(path),
                             f"feed did not end within the limit of {max_pages} pages")
         doc, payload = client.get_json(path, params={"page": number, "per_page": per_page})
@@ -67,14 +79,19 @@ def iter_pages(client: FeedClient, path: str, *, per_page: int, max_pages: int) 
             records, total_pages, total_items, last_flag, envelope, reported = parse_envelope_numbered(doc)
         except (KeyError, ValueError) as exc:
             raise FeedError(client.source, payload.url, f"page {number}: {exc}") from exc
+        if offset is None:  # the first response decides the feed's numbering
+            if number == 1 and _first_flag(doc) is False and reported in (1, None):
+                number = start = 0  # the page parameter counts from 0: page 1 was the second page
+                continue
+            offset = (reported - number) if reported is not None and reported in (number - 1, number) else 0
         if records and payload.sha256 in seen_bodies:
             raise FeedError(client.source, payload.url,
                             f"page {number} repeats page {seen_bodies[payload.sha256]} (page loop)")
-        if records and reported is not None and reported != number:
+        if records and reported is not None and reported != number + offset:
             raise FeedError(client.source, payload.url,
                             f"asked for page {number}, the feed served page {reported} (page loop)")
         seen_bodies[payload.sha256] = number
-        is_last = bool(last_flag) or number >= total_pages or not records
+        is_last = bool(last_flag) or number - start + 1 >= total_pages or not records
         yield Page(records, payload, number, total_pages, total_items, is_last, envelope)
         if is_last:
             return

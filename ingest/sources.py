@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ class Source:
     archive_payloads: bool
     max_shrink: float = 0.5
     page_size: int | None = None  # records per page (per_page / RPDE limit); None: the feed's default
+    options: dict[str, Any] = field(default_factory=dict)  # reader-specific settings (docs/feeds.md)
 
 
 def load_sources(path: Path) -> list[Source]:
@@ -59,6 +60,7 @@ def load_sources(path: Path) -> list[Source]:
             archive_payloads=bool(merged.get("archive_payloads", True)),
             max_shrink=float(merged.get("max_shrink", 0.5)),
             page_size=int(merged["page_size"]) if merged.get("page_size") else None,
+            options=dict(merged.get("options") or {}),
         ))
     return sources
 
