@@ -1,10 +1,11 @@
 """The deduplicated service map as Open Referral / HSDS JSON and as GeoJSON, for partners' own tools.
 
-``service_map.hsds.json`` is one page of the current HSDS 3 / ORUK 3 envelope (docs/feeds.md §3): one
-service per ``service_group_id`` (a service delivered at several venues is one service with several
-``service_at_locations``), each service-at-location id being the canonical_service_id, the category
-from the partnership's canonical taxonomy, and the source listings under ``x_common_ground``. A
-directory that reads partner feeds can load it back as-is.
+``service_map.hsds.json`` is one page of the HSDS 3.0 / ORUK 3 envelope (docs/feeds.md §3), valid against
+the official HSDS 3.0 schema kept in ``hsds_schema/``: one service per ``service_group_id`` (a service
+delivered at several venues is one service with several ``service_at_locations``), every id a stable
+uuid5 of the canonical id (``stable_id``), the category from the partnership's canonical taxonomy as an
+``attributes[].taxonomy_term``, null fields left out. A directory that reads partner feeds can load it
+back as-is.
 
 ``service_map.geojson`` is an RFC 7946 FeatureCollection: one Point feature per canonical service at a
 location with coordinates (WGS 84, [longitude, latitude]).
@@ -12,8 +13,8 @@ location with coordinates (WGS 84, [longitude, latitude]).
 
 from __future__ import annotations
 
-import hashlib
 import json
+import uuid
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
@@ -49,19 +50,46 @@ def _write(path: Path, doc: Any) -> Path:
     return path
 
 
-def _org_id(name: str | None) -> str | None:
-    return "org-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:16] if name else None
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:common-ground:service-map")
+SCHEMA_FILE = Path(__file__).with_name("hsds_schema") / "service.json"
 
 
-def hsds_document(services: list[dict[str, Any]], sources: list[dict[str, Any]]) -> dict[str, Any]:
-    """The HSDS page for the service map rows (ordered) and their source listings."""
-    by_canonical: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for source in sources:
-        by_canonical[source["canonical_service_id"]].append({
-            "canonical_service_id": source["canonical_service_id"], "directory": source["directory"],
-            "service_id": source["service_id"],
-            "service_at_location_id": source["service_at_location_id"],
-            "match_probability": source["match_probability"]})
+def stable_id(kind: str, key: str) -> str:
+    """The same UUID for the same entity in every build (uuid5 of its canonical key)."""
+    return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
+
+
+def _pruned(value: Any) -> Any:
+    """Leave out null fields (HSDS 3.0 has no nullable fields)."""
+    if isinstance(value, dict):
+        return {k: _pruned(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_pruned(v) for v in value]
+    return value
+
+
+def _address(row: dict[str, Any], location_id: str) -> list[dict[str, Any]]:
+    """The address, when the schema's required parts are known (``state_province`` = the local authority)."""
+    if not (row["address_1"] and row["city"] and row["postcode"]):
+        return []
+    return [{"id": stable_id("address", row["canonical_service_id"]), "location_id": location_id,
+             "address_1": row["address_1"], "city": row["city"], "state_province": row.get("lad_name") or "",
+             "postal_code": row["postcode"], "country": "GB", "address_type": "physical"}]
+
+
+def _attribute(service_id: str, code: str, label: str | None) -> dict[str, Any]:
+    term_id = stable_id("taxonomy_term", code)
+    return {"id": stable_id("attribute", f"{service_id}:{code}"), "link_id": service_id, "link_type": "category",
+            "link_entity": "service", "taxonomy_term_id": term_id, "value": code,
+            "taxonomy_term": {"id": term_id, "code": code, "name": label or code, "description": label or code,
+                              "taxonomy": VOCABULARY}}
+
+
+def hsds_document(services: list[dict[str, Any]], sources: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One HSDS 3.0 page of the service map (one service per ``service_group_id``), valid against the
+    official schema (warehouse/exports/hsds_schema): uuid5 ids on every entity, categories as
+    ``attributes[].taxonomy_term``, null fields left out. Source listings are published in
+    ``service_map_sources`` (Parquet), keyed by the canonical ids these uuids are derived from."""
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in services:
         groups[row["service_group_id"]].append(row)
@@ -71,33 +99,47 @@ def hsds_document(services: list[dict[str, Any]], sources: list[dict[str, Any]])
         members = sorted(groups[group_id], key=lambda r: (-r["source_records"], r["canonical_service_id"]))
         lead = members[0]
         statuses = {r["status"] for r in members}
+        sid = stable_id("service", group_id)
+        org_id = stable_id("organization", lead["organisation_name"]) if lead["organisation_name"] else None
         service: dict[str, Any] = {
-            "id": group_id, "name": lead["service_name"], "description": lead["description"],
+            "id": sid, "organization_id": org_id, "name": lead["service_name"], "description": lead["description"],
             "url": lead["service_url"], "email": lead["email"],
             "status": "active" if "active" in statuses else lead["status"],
-            "organization": {"id": _org_id(lead["organisation_name"]), "name": lead["organisation_name"],
-                             "website": lead["website"]},
-            "phones": [{"number": lead["phone"]}] if lead["phone"] else [],
-            "taxonomy_terms": [{"id": f"{VOCABULARY}:{lead['category_code']}", "term": lead["category_label"],
-                                "vocabulary": VOCABULARY}] if lead["category_code"] else [],
-            "service_at_locations": [],
             "last_modified": _iso(max((r["last_modified"] for r in members if r["last_modified"]), default=None)),
-            "x_common_ground": {"canonical_service_ids": [], "sources": []},
+            "organization": {"id": org_id, "name": lead["organisation_name"], "description": "",
+                             "website": lead["website"]} if org_id else None,
+            "phones": [{"id": stable_id("phone", f"{group_id}:{lead['phone']}"), "service_id": sid,
+                        "number": lead["phone"]}] if lead["phone"] else [],
+            "attributes": [_attribute(sid, lead["category_code"], lead["category_label"])]
+            if lead["category_code"] else [],
+            "service_at_locations": [],
         }
         for row in sorted(members, key=lambda r: r["canonical_service_id"]):
-            location = {"id": "loc-" + row["canonical_service_id"][3:], "name": row["location_name"],
-                        "latitude": row["latitude"], "longitude": row["longitude"], "addresses": []}
-            if row["postcode"] or row["address_1"]:
-                location["addresses"].append({"address_1": row["address_1"], "city": row["city"],
-                                              "postal_code": row["postcode"], "country": "GB"})
-            service["service_at_locations"].append({"id": row["canonical_service_id"], "location": location})
-            service["x_common_ground"]["canonical_service_ids"].append(row["canonical_service_id"])
-            service["x_common_ground"]["sources"] += sorted(
-                by_canonical[row["canonical_service_id"]],
-                key=lambda s: (s["directory"], s["service_id"] or "", s["service_at_location_id"] or ""))
-        contents.append(service)
+            cid = row["canonical_service_id"]
+            location_id = stable_id("location", cid)
+            location = {"id": location_id, "location_type": "physical", "name": row["location_name"],
+                        "latitude": row["latitude"], "longitude": row["longitude"],
+                        "addresses": _address(row, location_id)}
+            service["service_at_locations"].append({"id": stable_id("service_at_location", cid), "service_id": sid,
+                                                    "location_id": location_id, "location": location})
+        contents.append(_pruned(service))
     return {"total_items": len(contents), "total_pages": 1, "page_number": 1, "size": len(contents),
             "first_page": True, "last_page": True, "empty": not contents, "contents": contents}
+
+
+def hsds_errors(doc: dict[str, Any], limit: int = 50) -> list[str]:
+    """Errors of each service in an HSDS page against the official HSDS 3.0 schema (``[]`` = valid)."""
+    import jsonschema
+
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = []
+    for service in doc.get("contents") or []:
+        for err in validator.iter_errors(service):
+            errors.append(f"{service.get('id')}: {'/'.join(map(str, err.absolute_path)) or 'service'}: {err.message}")
+            if len(errors) >= limit:
+                return errors
+    return errors
 
 
 def geojson_document(services: list[dict[str, Any]]) -> dict[str, Any]:
@@ -133,7 +175,11 @@ SOURCES_SQL = ("SELECT canonical_service_id, directory, service_id, service_at_l
 def export_hsds(con: Any, folder: Path) -> list[Path]:
     if not _has_tables(con, "service_map", "service_map_sources"):
         return []
-    return [_write(folder / HSDS_FILE, hsds_document(_rows(con, SERVICES_SQL), _rows(con, SOURCES_SQL)))]
+    doc = hsds_document(_rows(con, SERVICES_SQL), _rows(con, SOURCES_SQL))
+    errors = hsds_errors(doc)
+    if errors:  # never publish a file partners' HSDS tools would reject
+        raise ValueError(f"{HSDS_FILE} fails the HSDS 3.0 schema: " + "; ".join(errors[:5]))
+    return [_write(folder / HSDS_FILE, doc)]
 
 
 def export_geojson(con: Any, folder: Path) -> list[Path]:
