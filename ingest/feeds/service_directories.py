@@ -185,16 +185,30 @@ def field_problems(service: dict[str, Any]) -> list[tuple[str, str]]:
                                                        (service.get("organization") or {}).get("website"))):
         if value and not URL.match(str(value).strip()):
             problems.append((field, f"{field} {value!r} is malformed"))
+    for i, sal in enumerate(service.get("service_at_locations") or []):
+        location = sal.get("location") if isinstance(sal, dict) else None
+        for name, limit in (("latitude", 90), ("longitude", 180)):
+            value = location.get(name) if isinstance(location, dict) else None
+            if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > limit:
+                path = f"service_at_locations/{i}/location/{name}"
+                problems.append((path, f"{path} {value} is out of range"))
+        for j, address in enumerate((location or {}).get("addresses") or []):
+            postcode = address.get("postal_code") if isinstance(address, dict) else None
+            if postcode and normalise_postcode(postcode) is None:
+                problems.append((f"service_at_locations/{i}/location/addresses/{j}/postal_code",
+                                 f"postal_code {postcode!r} is malformed"))
     return problems
 
 
 def drop_fields(service: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    out = dict(service)
+    """A copy of the service without these fields (``organization.website`` or ``a/0/b`` paths)."""
+    out = json.loads(json.dumps(service))
     for field in fields:
-        if field == "organization.website":
-            out["organization"] = {**out["organization"], "website": None}
-        else:
-            out[field] = None
+        parts = field.replace(".", "/").split("/")
+        node: Any = out
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        node[parts[-1]] = None
     return out
 
 
@@ -205,7 +219,7 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def service_problems(service: dict[str, Any], *, fields: bool = True) -> list[str]:
     """Every reason a (current-shape) service record is invalid (schema errors first); ``fields=False``
-    leaves out the optional contact fields (email, websites), which a lenient source drops instead."""
+    leaves out the field-level checks (email, websites, postcodes), whose fields a lenient source drops."""
     reasons = []
     for err in sorted(_validator().iter_errors(service), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         where = "/".join(str(p) for p in err.absolute_path) or "record"
@@ -214,11 +228,6 @@ def service_problems(service: dict[str, Any], *, fields: bool = True) -> list[st
         return reasons
     if fields:
         reasons.extend(reason for _, reason in field_problems(service))
-    for sal in service.get("service_at_locations") or []:
-        for address in (sal.get("location") or {}).get("addresses") or []:
-            postcode = address.get("postal_code")
-            if postcode and normalise_postcode(postcode) is None:
-                reasons.append(f"postal_code {postcode!r} is malformed")
     return reasons
 
 

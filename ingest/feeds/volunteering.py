@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 import pyarrow as pa
@@ -59,13 +60,39 @@ def _date_problem(value: Any, what: str) -> str | None:
     return None
 
 
+MAX_MODIFIED = 2**63 - 1  # meta.feed_state.after_timestamp is BIGINT
+
+
+def rpde_modified(value: Any) -> int | None:
+    """RPDE 1.0 ``modified``: an integer, or a string of one; None if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,40}", value.strip()):
+        return int(value.strip())
+    return None
+
+
+def rpde_id(value: Any) -> str | None:
+    """RPDE 1.0 ``id``: a string or an integer, held as a string; None if missing."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return str(value)
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def vacancy_problem(item: dict[str, Any]) -> str | None:
-    if not item.get("id"):
-        return "item has no id"
+    if rpde_id(item.get("id")) is None:
+        return "item has no id" if item.get("id") in (None, "") else f"id {item.get('id')!r} is not a string or integer"
     if item.get("state") not in ("updated", "deleted"):
         return f"state {item.get('state')!r} is not updated/deleted"
-    if not isinstance(item.get("modified"), int) or isinstance(item.get("modified"), bool):
+    modified = rpde_modified(item.get("modified"))
+    if modified is None:
         return f"modified {item.get('modified')!r} is not an integer timestamp"
+    if not 0 <= modified <= MAX_MODIFIED:
+        return f"modified {modified} is outside the 64-bit range 0..{MAX_MODIFIED} this feed's position is kept in"
     if item["state"] == "deleted":
         return None
     data = item.get("data")
@@ -103,6 +130,53 @@ FeedKey = tuple[int, str]
 
 def _key(item: dict[str, Any]) -> FeedKey:
     return item["modified"], str(item["id"])
+
+
+def _normalised(item: dict[str, Any]) -> dict[str, Any]:
+    """A valid item with its id as a string and ``modified`` as an integer."""
+    return {**item, "id": rpde_id(item["id"]), "modified": rpde_modified(item["modified"])}
+
+
+def check_next_origin(client: FeedClient, source: Source, next_url: str, page_url: str) -> None:
+    """Refuse a ``next`` link to another scheme/host/port than the source's own (it would be stored as the
+    high-water mark and followed on every later run)."""
+    want, got = urlsplit(client.url_for(source.path)), urlsplit(client.url_for(next_url))
+    if (got.scheme, got.netloc) != (want.scheme, want.netloc):
+        raise FeedError(source.id, page_url, f"RPDE 'next' points at another origin ({got.scheme}://{got.netloc}, "
+                                             f"expected {want.scheme}://{want.netloc}); not following or storing it")
+
+
+def _stored_modified(con: duckdb.DuckDBPyConnection, source: str, ids: list[str]) -> dict[str, int]:
+    if not ids or not table_exists(con, "raw", "bureau_vacancies"):
+        return {}
+    rows = con.execute("SELECT vacancy_id, max(modified) FROM raw.bureau_vacancies WHERE _source = ? "
+                       "AND list_contains(?, vacancy_id) GROUP BY 1", [source, ids]).fetchall()
+    return {vid: int(m) for vid, m in rows if m is not None and str(m).lstrip("-").isdigit()}
+
+
+def check_restart(client: FeedClient, source: Source, con: duckdb.DuckDBPyConnection, mark: FeedKey) -> None:
+    """Detect a feed restarted with lower ``modified`` values (e.g. a re-platformed bureau): from the stored
+    position it then looks empty forever. The feed's first page of a healthy feed only holds items already
+    applied at exactly the ``modified`` value stored for them; an item there below the high-water mark that
+    was never seen, or was seen with another ``modified``, means the feed was reset."""
+    url = source.path if not source.page_size or "?" in source.path else f"{source.path}?limit={source.page_size}"
+    doc, payload = client.get_json(url)
+    items = doc.get("items") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        return
+    valid = [_normalised(i) for i in items if isinstance(i, dict) and vacancy_problem(i) is None]
+    below = [i for i in valid if i["modified"] < mark[0]]
+    stored = _stored_modified(con, source.id, [i["id"] for i in below])
+    changed = [i for i in below if stored.get(i["id"]) != i["modified"]]
+    if changed:
+        first = changed[0]
+        was = stored.get(first["id"])
+        raise FeedError(source.id, payload.url,
+                        f"RPDE feed restarted: its first page has {len(changed)} item(s) below the high-water mark "
+                        f"{mark[0]}/{mark[1]} that were not applied at that position (e.g. id {first['id']} "
+                        f"modified {first['modified']}, " + ("never seen" if was is None else f"stored as {was}")
+                        + "); refusing to stay silently stale — delete this source's row in meta.feed_state "
+                        "to re-harvest from the start")
 
 
 def _known_states(con: duckdb.DuckDBPyConnection, source: str, ids: list[str]) -> dict[str, str]:
@@ -170,6 +244,8 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
     last_key: FeedKey | None = ((state["after_timestamp"], state.get("after_id") or "")
                                 if state.get("after_timestamp") is not None else None)
     totals = _resumed_totals(con, context)
+    start_mark, applied_this_run = last_key, 0
+    mark_ids: tuple[int | None, set[str]] = (last_key[0], {last_key[1]}) if last_key else (None, set())
     ledger: dict[str, Any] = {}
     while True:
         if totals["pages"] >= source.max_pages:
@@ -179,6 +255,7 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
         next_url = doc.get("next") if isinstance(doc, dict) else None
         if not isinstance(items, list) or not isinstance(next_url, str):
             raise FeedError(source.id, payload.url, "RPDE page lacks 'items' or 'next'")
+        check_next_origin(client, source, next_url, payload.url)
         same_url = client.url_for(next_url) == client.url_for(url)
         if same_url and items:
             raise FeedError(source.id, payload.url, "RPDE page with items points 'next' at itself (page loop)")
@@ -198,21 +275,31 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
             if reason:
                 reject(item, reason)
             else:
-                valid.append(item)
-        ordered = sorted(valid, key=_key)
+                valid.append(_normalised(item))
+        # RPDE orders by (modified, id) in the publisher's own id collation: only ``modified`` is compared
+        # here; items sharing a ``modified`` value keep the feed's order (never a string sort of ids)
+        ordered = sorted(valid, key=lambda i: i["modified"])
         if ordered != valid:
             totals["out_of_order_pages"] += 1
         page_start = last_key
+        if page_start is not None and page_start[0] != mark_ids[0]:
+            mark_ids = (page_start[0], {page_start[1]})
+        page_keys: set[FeedKey] = set()
         latest: dict[str, dict[str, Any]] = {}
         for item in ordered:
             key = _key(item)
-            if page_start is not None and key <= page_start:
+            if key in page_keys:
+                reject(item, f"modified {key[0]}/{key[1]} repeats an item earlier in the same page")
+                continue
+            if page_start is not None and (key[0] < page_start[0] or (key[0] == page_start[0]
+                                                                      and key[1] in mark_ids[1])):
                 reject(item, f"modified {key[0]}/{key[1]} goes backwards: not after the high-water mark "
                              f"{page_start[0]}/{page_start[1]} (already applied)")
                 continue
-            if last_key is not None and key <= last_key:
-                reject(item, f"modified {key[0]}/{key[1]} repeats an item earlier in the same page")
-                continue
+            page_keys.add(key)
+            if mark_ids[0] != key[0]:
+                mark_ids = (key[0], set())
+            mark_ids[1].add(key[1])
             last_key = key
             latest.pop(item["id"], None)  # a later change to the same id supersedes the earlier one
             latest[item["id"]] = item
@@ -240,8 +327,11 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
             state_update={"next_url": next_url, "after_timestamp": last_key[0] if last_key else None,
                           "after_id": last_key[1] if last_key else None},
         )
+        applied_this_run += len(items)
         if after_page is not None:
             after_page(totals["pages"])
+        if not items and same_url and start_mark is not None and applied_this_run == 0:
+            check_restart(client, source, con, start_mark)
         if not items and same_url:
             return {**ledger, **{k: totals[k] for k in ("new", "updated", "deleted", "unseen_deletions", "pages")}}
         url = next_url
