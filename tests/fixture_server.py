@@ -25,7 +25,7 @@ def serve(routes: dict[str, Any]) -> Iterator[tuple[str, list[str]]]:
     table = {key(k): v for k, v in routes.items()}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server API)
+        def do_GET(self) -> None:
             requested.append(self.path)
             body = table.get(key(self.path), table.get(urlsplit(self.path).path + "?*"))
             if body is None:

@@ -58,7 +58,8 @@ def test_hsds3_list_records_are_completed_from_services_id_with_categories_and_v
     assert [(s["service_id"], s["api_version"]) for s in services] == [(sid, "v3")]
     assert landing.quarantined == 0 and landing.loaded == landing.received == 1
     # categories from attributes[].taxonomy_term (the example's term is literally named "name")
-    assert [(t["term"], t["vocabulary"]) for t in table(landing, "directory_service_taxonomy")] == [("name", "taxonomy")]
+    terms = [(t["term"], t["vocabulary"]) for t in table(landing, "directory_service_taxonomy")]
+    assert terms == [("name", "taxonomy")]
     locations = table(landing, "directory_service_locations")
     assert [loc["location_id"] for loc in locations] == ["3a19ff88-4620-4d17-9830-ac1d859eb5d5"]
     # the official example's coordinates (latitude 100, longitude 101) are out of range: dropped, not the service
