@@ -62,11 +62,11 @@ def test_export_is_valid_hsds_3_with_stable_uuid_ids_and_no_nulls():
 
 
 def test_official_full_example_shape_is_valid_under_the_committed_schema():
-    """The committed schema file is the real one: the spec's own full example (ids, attributes) passes
-    except for its documented defects, which we name here."""
+    """The committed schema file is the real one: the spec's own full example passes it, and the same
+    example with a non-uuid id does not."""
     full = json.loads((REAL / "hsds3" / "service_full.json").read_text(encoding="utf-8"))
-    errors = hsds_errors({"contents": [full]})
-    assert len(errors) < 10, errors
+    assert hsds_errors({"contents": [full]}) == []
+    assert hsds_errors({"contents": [{**full, "id": "svc-1"}]}) == ["svc-1: id: 'svc-1' is not a 'uuid'"]
 
 
 def test_export_reads_back_through_the_hsds3_reader_over_http():
