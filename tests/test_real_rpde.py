@@ -41,9 +41,9 @@ def state(con) -> tuple:
 def test_spec_example_as_published_is_refused_for_its_next_link_to_another_host():
     """The real example's ``next`` is http://www.example.com/…: never followed nor stored."""
     con = duckdb.connect()
-    with serve({"/feed": json.loads(REAL.read_text(encoding="utf-8"))}) as (base, _):
-        with pytest.raises(FeedError, match="RPDE 'next' points at another origin .*www.example.com"):
-            harvest(con, base, "1")
+    with serve({"/feed": json.loads(REAL.read_text(encoding="utf-8"))}) as (base, _), \
+            pytest.raises(FeedError, match=r"RPDE 'next' points at another origin .*www\.example\.com"):
+        harvest(con, base, "1")
     assert con.execute("SELECT count(*) FROM meta.feed_state").fetchone()[0] == 0
 
 
@@ -93,8 +93,8 @@ def test_feed_restarted_with_lower_modified_values_is_refused_loudly():
         assert harvest(con, base, "2")["received"] == 0  # healthy and unchanged: the probe finds nothing wrong
     restarted = {"/feed": {"items": [item("x", 3), item("a", 4)], "next": "/feed?afterTimestamp=4&afterId=a"},
                  "/feed?afterTimestamp=1001&afterId=b": {"items": [], "next": "/feed?afterTimestamp=1001&afterId=b"}}
-    with serve(restarted) as (base, _), pytest.raises(FeedError, match="RPDE feed restarted: .* id x modified 3, "
-                                                                      "never seen"):
+    with serve(restarted) as (base, _), pytest.raises(FeedError, match=r"RPDE feed restarted: .* id x modified 3, "
+                                                                      r"never seen"):
         harvest(con, base, "3")
     assert state(con)[1:] == (1001, "b")  # the stored position is not silently moved
 
