@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ingest.checks import DISTRICT, LSOA, WARD, code_problem, float_problem, int_problem
-from ingest.csv_text import map_header, parse_csv
+from ingest.csv_text import SchemaDriftError, map_header, parse_csv
 from ingest.http_client import FeedClient
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.sources import Source
@@ -102,6 +108,55 @@ AREA_FILES: tuple[AreaFile, ...] = (
 )
 
 
+ALIASES_FILE = Path(__file__).resolve().parent.parent / "ons_aliases.yml"
+
+
+@cache
+def aliases() -> dict[str, dict[str, Any]]:
+    """The declarative ONS header alias table (ingest/ons_aliases.yml)."""
+    return yaml.safe_load(ALIASES_FILE.read_text(encoding="utf-8")) or {}
+
+
+def resolve_header(header: Sequence[str], spec: AreaFile) -> tuple[dict[str, int], list[str]]:
+    """Column positions for ``spec`` from the alias patterns of its product (exact demo names otherwise);
+    a header of an out-of-scope product is refused with its reason, a missing required column is drift."""
+    table = aliases().get(spec.path) or {}
+    if not table.get("columns"):
+        return map_header(header, spec.columns, what=spec.path)
+    folded = [h.strip().casefold() for h in header]
+    for rule in table.get("refuse") or []:
+        if any(re.fullmatch(rule["pattern"], h) for h in folded):
+            raise SchemaDriftError(f"{spec.path}: refused: this file {rule['reason']}")
+    positions: dict[str, int] = {}
+    missing = []
+    for column, patterns in table["columns"].items():
+        index = next((i for pattern in patterns for i, h in enumerate(folded) if re.fullmatch(pattern, h)), None)
+        if index is not None:
+            positions[column] = index
+        elif column not in (table.get("optional") or []):
+            missing.append(f"{column} (one of {patterns})")
+    if missing:
+        raise SchemaDriftError(f"{spec.path}: expected column(s) {missing} not found; header was {list(header)}")
+    used = set(positions.values())
+    return positions, [h for i, h in enumerate(header) if i not in used]
+
+
+def _postcode_scope(row: Row, spec: AreaFile) -> str | None:
+    """ONSPD/NSPL rows: "no grid reference" coordinates blanked; Scottish / Northern Irish / Crown
+    dependency rows skipped with that reason (valid, but outside England and Wales)."""
+    table = aliases().get(spec.path) or {}
+    blank = table.get("no_grid_reference") or {}
+    if blank and all(row.get(c) == v for c, v in blank.items()):
+        for c in blank:
+            row[c] = ""
+    pattern = table.get("out_of_scope_codes")
+    codes = [row.get(c) or "" for c in ("lsoa_code", "lad_code")]
+    if pattern and any(re.match(pattern, c) for c in codes if c) and not any(c[:1] in "EW" for c in codes if c):
+        return (f"out of scope: Scottish/Northern Irish/Crown dependency area code {next(c for c in codes if c)!r} "
+                "(England and Wales only)")
+    return None
+
+
 def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -> Landing:
     """Fetch every file of the bundle; rows failing checks, repeating a key or (census, IMD) naming an
     LSOA missing from the bundle's own LSOA lookup go to quarantine."""
@@ -111,7 +166,7 @@ def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -
         payload = client.get(f"{source.path.rstrip('/')}/{spec.path}")
         landing.payloads.append(payload)
         parsed = parse_csv(payload.content)
-        positions, extra = map_header(parsed.header, spec.columns, what=spec.path)
+        positions, extra = resolve_header(parsed.header, spec)
         if extra:
             landing.notes.append(f"{spec.path}: ignored extra column(s) {extra}")
         if parsed.encoding != "utf-8":
@@ -120,10 +175,13 @@ def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -
         seen: set[tuple[str, ...]] = set()
         for line_no, cells in enumerate(parsed.rows, start=2):
             landing.received += 1
-            row = {col: (cells[i].strip() if i < len(cells) else "") for col, i in positions.items()}
+            row = {col: "" for col in spec.columns.values()}
+            row.update({col: (cells[i].strip() if i < len(cells) else "") for col, i in positions.items()})
             reason = None
             if len(cells) != len(parsed.header):
                 reason = f"row has {len(cells)} cells, header has {len(parsed.header)}"
+            if reason is None and spec.table == "ons_postcodes":
+                reason = _postcode_scope(row, spec)
             reason = reason or spec.check(row)
             if reason is None and spec.table in LOOKUP_CHECKED and row["lsoa_code"].upper() not in known_lsoas:
                 reason = f"LSOA code {row['lsoa_code']!r} is not in the LSOA lookup"

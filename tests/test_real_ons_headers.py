@@ -1,0 +1,70 @@
+"""ONS products under their official column names (ingest/ons_aliases.yml), through the real reader.
+
+The headers are the official ones (IoD2025 File 7; ONSPD/NSPL editions); the data rows are written
+here (no ONS file could be fetched into the repository in the time available)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.csv_text import SchemaDriftError
+from ingest.feeds.area_profiles import AREA_FILES, _postcode_scope, resolve_header
+
+SPEC = {spec.path: spec for spec in AREA_FILES}
+
+IOD2025_FILE7 = ["LSOA code (2021)", "LSOA name (2021)", "Local Authority District code (2024)",
+                 "Local Authority District name (2024)",
+                 "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)",
+                 "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)",
+                 "Income Rank (where 1 is most deprived)"]
+IOD2019 = ["LSOA code (2011)", "LSOA name (2011)", "Local Authority District code (2019)",
+           "Local Authority District name (2019)", "Index of Multiple Deprivation (IMD) Rank",
+           "Index of Multiple Deprivation (IMD) Decile"]
+
+
+def test_iod2025_file7_official_names_are_accepted():
+    positions, extra = resolve_header(IOD2025_FILE7, SPEC["imd.csv"])
+    assert positions == {"lsoa_code": 0, "lsoa_name": 1, "lad_code": 2, "lad_name": 3, "imd_rank": 4, "imd_decile": 5}
+    assert extra == ["Income Rank (where 1 is most deprived)"]
+
+
+def test_iod2019_is_refused_for_its_2011_lsoas():
+    with pytest.raises(SchemaDriftError, match=r"Indices of Deprivation 2019, which uses 2011 LSOAs.*IoD2025"):
+        resolve_header(IOD2019, SPEC["imd.csv"])
+
+
+@pytest.mark.parametrize("header", [
+    ["pcd7", "pcd8", "pcds", "dointr", "doterm", "lad25cd", "wd25cd", "lsoa21cd", "lat", "long"],  # ONSPD 2025
+    ["pcd", "pcd2", "pcds", "dointr", "doterm", "oslaua", "osward", "lsoa21", "lat", "long"],      # ONSPD older
+    ["pcd", "pcd2", "pcds", "dointr", "doterm", "laua", "ward", "lsoa21", "lat", "long"],          # NSPL
+    ["pcds", "lad26cd", "lsoa21cd", "lat", "long"],                                                # minimal
+])
+def test_onspd_and_nspl_editions_resolve_to_the_same_columns(header):
+    positions, _ = resolve_header(header, SPEC["postcodes.csv"])
+    assert {"pcds", "lad_code", "lsoa_code", "latitude", "longitude"} <= set(positions)
+    assert header[positions["lad_code"]] in ("lad25cd", "oslaua", "laua", "lad26cd")
+
+
+def test_missing_required_postcode_column_is_drift_naming_the_aliases():
+    with pytest.raises(SchemaDriftError, match=r"lsoa_code \(one of \['lsoa21', 'lsoa21cd'\]\)"):
+        resolve_header(["pcds", "oslaua", "lat", "long"], SPEC["postcodes.csv"])
+
+
+def test_no_grid_reference_is_blank_not_a_bad_latitude():
+    row = {"pcds": "GL1 1AA", "lsoa_code": "E01022000", "lad_code": "E07000081", "latitude": "99.999999",
+           "longitude": "0.000000"}
+    assert _postcode_scope(row, SPEC["postcodes.csv"]) is None
+    assert (row["latitude"], row["longitude"]) == ("", "")
+    assert SPEC["postcodes.csv"].check(row) is None
+
+
+@pytest.mark.parametrize(("lsoa", "lad"), [("S01006506", "S12000033"), ("95AA01S1", "N09000003"), ("", "L99999999")])
+def test_scottish_and_northern_irish_rows_are_skipped_with_that_reason(lsoa, lad):
+    row = {"pcds": "AB10 1AA", "lsoa_code": lsoa, "lad_code": lad, "latitude": "57.1", "longitude": "-2.1"}
+    assert _postcode_scope(row, SPEC["postcodes.csv"]).startswith("out of scope: Scottish/Northern Irish")
+
+
+def test_english_and_welsh_rows_are_in_scope():
+    row = {"pcds": "CF10 1AA", "lsoa_code": "W01001900", "lad_code": "W06000015", "latitude": "51.4",
+           "longitude": "-3.1"}
+    assert _postcode_scope(row, SPEC["postcodes.csv"]) is None
