@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ingest.checks import parse_timestamp
 from ingest.csv_text import SchemaDriftError, parse_csv
+from ingest.feeds.survey_exports import normalise_export
 from ingest.http_client import FeedClient, FeedError, Payload
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
@@ -135,7 +136,7 @@ class SurveyReader:
         questions = parse_questionnaire(doc, survey_id)
         payload = self.client.get(entry["responses"])
         landing.payloads += [q_payload, payload]
-        parsed = parse_csv(payload.content)
+        parsed = parse_csv(normalise_export(payload.content, doc.get("export"), what=f"survey {survey_id} responses"))
         if parsed.encoding != "utf-8":
             landing.notes.append(f"responses decoded as {parsed.encoding}")
         columns = self._match_header(parsed.header, questions, survey_id)
