@@ -45,8 +45,8 @@ def test_surveymonkey_two_header_rows_tool_columns_and_us_dates():
 
 
 def test_google_forms_gets_a_stable_derived_response_id():
-    export = ("Timestamp,How satisfied are you?,Postcode\n"
-              "3/1/2026 9:15:02,Satisfied,GL1 1AA\n3/1/2026 9:16:40,Dissatisfied,GL5 2BB\n").encode()
+    export = (b"Timestamp,How satisfied are you?,Postcode\n"
+              b"3/1/2026 9:15:02,Satisfied,GL1 1AA\n3/1/2026 9:16:40,Dissatisfied,GL5 2BB\n")
     spec = {"tool": "google_forms", "derive_response_id": "Response ID", "dates": {"Timestamp": "%m/%d/%Y %H:%M:%S"}}
     first, again = rows(normalise_export(export, spec, what="g")), rows(normalise_export(export, spec, what="g"))
     assert first == again and first[0][0] == "Response ID" and len({r[0] for r in first[1:]}) == 2
