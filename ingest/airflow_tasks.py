@@ -27,6 +27,8 @@ def feed_base_url(conn_id: str) -> str:
     from airflow.sdk import BaseHook
 
     conn = BaseHook.get_connection(conn_id)
+    if conn.conn_type == "file":  # a landing folder, read by ingest/file_client.py: file:///srv/landing/agency
+        return "file:///" + "/".join(p.strip("/") for p in (conn.host, conn.schema) if p)
     scheme = conn.conn_type if conn.conn_type in ("http", "https") else "https"
     url = f"{scheme}://{conn.host}"
     if conn.port:

@@ -14,6 +14,7 @@ from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.service_directories import read_directory
 from ingest.feeds.surveys import SurveyReader, fetch_index, postcode_lookup
 from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, read_volunteers
+from ingest.file_client import client_for
 from ingest.http_client import FeedClient, FeedError
 from ingest.landing import Landing, LoadContext, archive_payloads, ensure_meta, record_failure, write_landing
 from ingest.pseudonymise import Pseudonymiser, load_key
@@ -55,7 +56,7 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
     settings = settings or get_settings()
     source = get_source(source_id, settings)
     run_key = run_key or new_run_key()
-    client = FeedClient(source=source.id, base_url=base_url, connect_timeout=source.connect_timeout,
+    client = client_for(source.id, base_url, connect_timeout=source.connect_timeout,  # file:// → FileClient
                         read_timeout=source.read_timeout, max_bytes=source.max_bytes)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
