@@ -14,6 +14,7 @@ from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.service_directories import read_directory
 from ingest.feeds.surveys import SurveyReader, fetch_index, postcode_lookup
 from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, read_volunteers
+from ingest.feeds.volunteering_data_standard import read_vds_activities
 from ingest.file_client import client_for
 from ingest.http_client import FeedClient, FeedError
 from ingest.landing import Landing, LoadContext, archive_payloads, ensure_meta, record_failure, write_landing
@@ -94,6 +95,8 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
                 pseudo = Pseudonymiser(load_key())
                 land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs),
                                           per_page=source.page_size or 500))
+            elif source.protocol == "vds_activities":  # Volunteering Data Standard snapshot
+                land(con, read_vds_activities(client, source, ctx))
             elif source.protocol == "survey_index":
                 _harvest_surveys(client, source, con, context, land, fail)
             else:  # the registry validates protocols, so this is a programming error
