@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from ingest.checks import DISTRICT, LSOA, WARD, code_problem, float_problem, int_problem
-from ingest.csv_text import SchemaDriftError, map_header, parse_csv
+from ingest.csv_text import CsvRows, SchemaDriftError, map_header, parse_csv
 from ingest.http_client import FeedClient
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.sources import Source
@@ -141,6 +141,28 @@ def resolve_header(header: Sequence[str], spec: AreaFile) -> tuple[dict[str, int
     return positions, [h for i, h in enumerate(header) if i not in used]
 
 
+def nomis_wide_to_long(parsed: CsvRows, spec: AreaFile) -> CsvRows | None:
+    """A NOMIS bulk CSV (one row per area, one column per category, e.g. TS021) as the long layout of the
+    ONS custom dataset the reader maps (one row per area × category); None if the file is not that layout."""
+    wide = (aliases().get(spec.path) or {}).get("nomis_wide")
+    folded = [h.strip().casefold() for h in parsed.header]
+    if not wide or wide["geography_code"] not in folded:
+        return None
+    code_at, name_at = folded.index(wide["geography_code"]), folded.index(wide.get("geography_name", ""))
+    missing = [c["column"] for c in wide["categories"] if c["column"] not in folded]
+    if missing:
+        raise SchemaDriftError(f"{spec.path}: NOMIS wide layout lacks the category column(s) {missing}")
+    long_header = list(spec.columns)
+    rows = []
+    for cells in parsed.rows:
+        def cell(i: int, cells: list[str] = cells) -> str:
+            return cells[i] if i < len(cells) else ""
+        for category in wide["categories"]:
+            observation = cell(folded.index(category["column"])) if len(cells) == len(parsed.header) else ""
+            rows.append([cell(code_at), cell(name_at), category["code"], category["label"], observation])
+    return CsvRows(header=long_header, rows=rows, encoding=parsed.encoding)
+
+
 def _postcode_scope(row: Row, spec: AreaFile) -> str | None:
     """ONSPD/NSPL rows: "no grid reference" coordinates blanked; Scottish / Northern Irish / Crown
     dependency rows skipped with that reason (valid, but outside England and Wales)."""
@@ -166,6 +188,11 @@ def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -
         payload = client.get(f"{source.path.rstrip('/')}/{spec.path}")
         landing.payloads.append(payload)
         parsed = parse_csv(payload.content)
+        long = nomis_wide_to_long(parsed, spec)
+        if long is not None:
+            landing.notes.append(f"{spec.path}: NOMIS wide layout, {len(parsed.rows)} area row(s) → "
+                                 f"{len(long.rows)} long row(s)")
+            parsed = long
         positions, extra = resolve_header(parsed.header, spec)
         if extra:
             landing.notes.append(f"{spec.path}: ignored extra column(s) {extra}")
