@@ -126,3 +126,13 @@ def test_surveymonkey_export_loads_through_the_survey_reader_over_http():
                        ("114123456790", "leis", "1"), ("114123456790", "q1", "1")]
     assert [r["submitted_at"][:19] for r in tables["survey_respondents"]] == ["2026-03-01T21:21:44",
                                                                              "2026-03-02T10:05:00"]
+
+
+def test_microsoft_forms_multi_select_becomes_one_column_per_option():
+    export = "ID,Which services did you use?\n1,Library;Leisure centre;\n2,\n3,library;Swimming;\n"
+    spec = {"tool": "microsoft_forms",
+            "multi_select": {"Which services did you use?": {"options": ["Library", "Leisure centre"]}}}
+    out = rows(normalise_export(export.encode(), spec, what="ms"))
+    assert out[0] == ["ID", "Which services did you use? - Library", "Which services did you use? - Leisure centre",
+                      "Which services did you use? - Other"]
+    assert out[1:] == [["1", "Library", "Leisure centre", ""], ["2", "", "", ""], ["3", "Library", "", "Swimming"]]

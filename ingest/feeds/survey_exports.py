@@ -8,6 +8,10 @@ A questionnaire may declare its export layout (``"export": {...}``, docs/feeds.m
 - ``ignore_columns``: tool columns to drop (e.g. SurveyMonkey ``Collector ID``, ``IP Address``);
 - ``dates``: ``{column: strptime format}`` rewritten to ISO 8601 (e.g. ``%m/%d/%Y %I:%M:%S %p`` for
   SurveyMonkey and US-locale Microsoft Forms);
+- ``multi_select``: ``{column: {"options": [...], "separator": ";"}}`` — a Microsoft Forms / Google Forms
+  checkbox answer (``Library;Leisure centre;``) becomes one column per option, ``<column> - <option>``, holding
+  the option when ticked (the SurveyMonkey layout, so the questionnaire maps each option as a question);
+  answers outside the listed options go to ``<column> - Other``;
 - ``derive_response_id``: name of a response-id column to add, a hash of the row's own cells (Google
   Forms exports have none; the same row gets the same id in every re-export, and an exact repeat is then
   quarantined as a duplicate).
@@ -96,6 +100,25 @@ def _surveymonkey_header(top: list[str], sub: list[str]) -> list[str]:
     return header
 
 
+def _explode(header: list[str], rows: list[list[str]], column: str, spec: dict[str, Any],
+             what: str) -> tuple[list[str], list[list[str]]]:
+    index = next((i for i, h in enumerate(header) if h.strip().casefold() == column.casefold()), None)
+    if index is None:
+        raise SchemaDriftError(f"{what}: multi-select column {column!r} (export.multi_select) is not in the file")
+    options = [str(o) for o in spec.get("options") or []]
+    folded = {o.strip().casefold(): o for o in options}
+    separator = spec.get("separator", ";")
+    new_header = header[:index] + [f"{column} - {o}" for o in options] + [f"{column} - Other"] + header[index + 1:]
+    out = []
+    for row in rows:
+        cell = row[index] if index < len(row) else ""
+        ticked = [t.strip() for t in cell.split(separator) if t.strip()]
+        known = {folded[t.casefold()] for t in ticked if t.casefold() in folded}
+        other = separator.join(t for t in ticked if t.casefold() not in folded)
+        out.append(row[:index] + [o if o in known else "" for o in options] + [other] + row[index + 1:])
+    return new_header, out
+
+
 def normalise_export(content: bytes, export: dict[str, Any] | None, *, what: str) -> bytes:
     """The export as a one-header UTF-8 CSV (unchanged bytes for a plain CSV with no declared layout)."""
     export = export or {}
@@ -134,6 +157,8 @@ def normalise_export(content: bytes, export: dict[str, Any] | None, *, what: str
             if value:
                 with contextlib.suppress(ValueError):  # left as is: the reader quarantines "is not a date"
                     row[index] = datetime.strptime(value, fmt).isoformat()
+    for column, spec in (export.get("multi_select") or {}).items():
+        header, rows = _explode(header, rows, column, spec, what)
     derived = export.get("derive_response_id")
     if derived:
         header = [derived, *header]
