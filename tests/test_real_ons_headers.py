@@ -46,7 +46,8 @@ def test_onspd_and_nspl_editions_resolve_to_the_same_columns(header):
 
 
 def test_missing_required_postcode_column_is_drift_naming_the_aliases():
-    with pytest.raises(SchemaDriftError, match=r"lsoa_code \(one of \['lsoa21', 'lsoa21cd'\]\)"):
+    with pytest.raises(SchemaDriftError,
+                       match=r"lsoa21 \(column lsoa_code; header patterns \['lsoa21', 'lsoa21cd'\]\)"):
         resolve_header(["pcds", "oslaua", "lat", "long"], SPEC["postcodes.csv"])
 
 

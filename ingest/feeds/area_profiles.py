@@ -134,7 +134,8 @@ def resolve_header(header: Sequence[str], spec: AreaFile) -> tuple[dict[str, int
         if index is not None:
             positions[column] = index
         elif column not in (table.get("optional") or []):
-            missing.append(f"{column} (one of {patterns})")
+            official = next((h for h, c in spec.columns.items() if c == column), column)
+            missing.append(f"{official} (column {column}; header patterns {patterns})")
     if missing:
         raise SchemaDriftError(f"{spec.path}: expected column(s) {missing} not found; header was {list(header)}")
     used = set(positions.values())
