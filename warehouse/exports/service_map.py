@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,8 @@ def _has_tables(con: Any, *tables: str) -> bool:
 
 
 def _iso(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime):  # TIMESTAMPTZ arrives in the session's zone; naive values are UTC
+        return (value.astimezone(UTC) if value.tzinfo else value).strftime("%Y-%m-%dT%H:%M:%SZ")
     return None
 
 

@@ -54,7 +54,7 @@ select
     d.advert_count,
     d.bureau_feeds,
     d.source_vacancy_keys,
-    {{ epoch_ms_to_timestamp('d.last_modified_ms') }} as last_updated,
+    timezone('UTC', {{ epoch_ms_to_timestamp('d.last_modified_ms') }}) as last_updated,
     cast(coalesce(m.matched_volunteers, 0) as integer) as matched_volunteers
 from {{ ref('int_vacancies_deduplicated') }} as d
 left join requirements as r on d.vacancy_uid = r.vacancy_uid
