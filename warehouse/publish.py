@@ -220,7 +220,7 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         os.replace(staging, releases / pub_id)
     except BaseException as exc:
         _remove(staging)
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left" in str(exc):
+        if (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left" in str(exc):
             raise PublishError(f"no space left under {root}; publication {pub_id} abandoned and cleaned up, "
                                "the previous one is still current") from exc
         raise
@@ -274,7 +274,8 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[st
     folder.mkdir(parents=True, exist_ok=True)
     for table in tables:
         target = _quote(str(folder / f"{table}.parquet"))
-        con.execute(f"COPY main.{table} TO {target} (FORMAT parquet, KV_METADATA {_parquet_metadata(table, docs[table])})")
+        metadata = _parquet_metadata(table, docs[table])
+        con.execute(f"COPY main.{table} TO {target} (FORMAT parquet, KV_METADATA {metadata})")
     return folder
 
 
