@@ -77,7 +77,7 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "highlights": extra,
         "volunteering": volunteering,
         "published_path": str(published),
-        "query_cli": f"duckdb -readonly {published} \"SELECT * FROM area_profiles LIMIT 5\"",
+        "query_cli": f".venv-clients/bin/duckdb -readonly {published} \"SELECT * FROM area_profiles LIMIT 5\"",
         "query_python": (f".venv/bin/python -c \"import duckdb; print(duckdb.connect('{published}', read_only=True)"
                          f".sql('SELECT * FROM area_profiles LIMIT 5'))\""),
         "sqlalchemy_url": f"duckdb:///{published}?access_mode=read_only",
