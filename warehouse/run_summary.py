@@ -144,7 +144,7 @@ def render(summary: dict[str, Any]) -> str:
     lines += _render_volunteering(summary.get("volunteering"), summary.get("highlights") or [])
     lines += ["", "Query it:",
               f"  {summary['query_python']}",
-              f"  {summary['query_cli']}   (with the duckdb CLI, if installed)",
+              f"  {summary['query_cli']}   (DuckDB CLI 1.5.6, installed by make run)",
               f"  SQLAlchemy URL for Superset/Metabase (duckdb-engine): {summary['sqlalchemy_url']}", ""]
     return "\n".join(lines)
 
