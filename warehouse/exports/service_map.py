@@ -7,7 +7,8 @@ from the partnership's canonical taxonomy, and the source listings under ``x_com
 directory that reads partner feeds can load it back as-is.
 
 ``service_map.geojson`` is an RFC 7946 FeatureCollection: one Point feature per canonical service at a
-location with coordinates (WGS 84, [longitude, latitude]).
+location with coordinates (WGS 84, [longitude, latitude]). Inactive, defunct and temporarily closed
+services are included; a map filters on the ``is_active`` (``status`` = 'active') property.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def geojson_document(services: list[dict[str, Any]]) -> dict[str, Any]:
                 "canonical_service_id": row["canonical_service_id"], "service_group_id": row["service_group_id"],
                 "name": row["service_name"], "organisation": row["organisation_name"],
                 "category_code": row["category_code"], "category": row["category_label"], "status": row["status"],
+                # closed services stay on the map for lineage: filter is_active (status = 'active') to show open ones
+                "is_active": row["status"] == "active",
                 "location_name": row["location_name"], "address_1": row["address_1"], "postcode": row["postcode"],
                 "lsoa_code": row["lsoa_code"], "ward_code": row["ward_code"], "ward_name": row["ward_name"],
                 "phone": row["phone"], "email": row["email"], "website": row["website"],
