@@ -192,7 +192,10 @@ QUERIES = {
     "wards_without_active_food_bank": '''
         SELECT count(*) FROM service_coverage WHERE category_code = 'food_bank' AND services_active = 0''',
     "roles_without_suitable_volunteer": '''
-        SELECT count(*), min(vacancy_uid) FROM volunteer_vacancies WHERE matched_volunteers = 0''',
+        SELECT (SELECT count(*) FROM volunteer_vacancies WHERE matched_volunteers = 0),
+               (SELECT sum(unmatched_vacancies) FROM volunteering_by_area WHERE area_level = 'lad'),
+               (SELECT count(*) FROM volunteer_vacancies WHERE ward_code IS NULL AND matched_volunteers = 0),
+               (SELECT value FROM run_highlights WHERE metric = 'vacancies_unmatched')''',
     "first_role_title": "SELECT title FROM volunteer_vacancies ORDER BY vacancy_uid LIMIT 1",
 }
 def run():
@@ -229,8 +232,9 @@ def test_analyst_queries_through_sqlalchemy_across_a_republish(built, tmp_path, 
         assert float(ward[3]) <= float(ward[2]) <= float(ward[4])  # the interval holds the mean
         assert int(ward[5]) >= 10  # suppressed cells publish no mean
         assert int(first["wards_without_active_food_bank"][0][0]) > 0
-        unmatched, _ = first["roles_without_suitable_volunteer"][0]
-        assert int(unmatched) > 0
+        # the list, the per-area table (placed roles only) and the headline figure agree
+        listed, by_area, unplaced, headline = first["roles_without_suitable_volunteer"][0]
+        assert int(listed) == int(by_area) + int(unplaced) == int(float(headline))
         with duckdb.connect(str(copy.warehouse_path)) as con:  # the next build renames a role
             con.execute("UPDATE marts.volunteer_vacancies SET title = 'Renamed by the next build' "
                         "WHERE vacancy_uid = (SELECT min(vacancy_uid) FROM marts.volunteer_vacancies)")
