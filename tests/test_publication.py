@@ -176,6 +176,7 @@ def test_list_and_timestamp_types_reach_clients(published):
         levels = {r[0] for r in con.execute("SELECT DISTINCT area_level FROM volunteering_by_area").fetchall()}
     assert types["service_map.last_modified"] == "TIMESTAMP WITH TIME ZONE"
     assert types["volunteer_vacancies.last_updated"] == "TIMESTAMP WITH TIME ZONE"
+    assert {types[f"volunteer_vacancies.{c}"] for c in ("skills_needed", "causes", "availability")} == {"VARCHAR[]"}
     assert levels == {"ward", "lad"}
 
 
