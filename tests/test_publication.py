@@ -54,6 +54,8 @@ def published(built, tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         use_var_dir(mp, var_dir)
         copy = get_settings()
+        copy.dbt_target_dir.mkdir(parents=True)  # the build's manifest, as after a build in this folder
+        shutil.copy(settings.dbt_target_dir / "manifest.json", copy.dbt_target_dir / "manifest.json")
         record = publish("publication-1", copy)
     return copy, record
 

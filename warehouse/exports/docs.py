@@ -10,6 +10,7 @@ before the publication is built (``generate_dbt_docs``); its single ``static_ind
 from __future__ import annotations
 
 import html
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 MARKDOWN = "data_dictionary.md"
 HTML = "data_dictionary.html"
 DBT_DOCS = "dbt_docs.html"
+log = logging.getLogger(__name__)
 
 USAGE = """Open the file read-only (it is published 0444): Python `duckdb.connect(path, read_only=True)`;
 SQLAlchemy `duckdb:///<path>?access_mode=read_only` with `poolclass=NullPool` (or `engine.dispose()` after
@@ -72,11 +74,13 @@ def generate_dbt_docs(settings: Any) -> Path | None:
         return None
     from warehouse.dbt_build import invoke
 
+    if not (settings.dbt_target_dir / "manifest.json").exists():
+        # a publish always follows a build in the same state folder; without its manifest the site would
+        # need a full recompile (~45 s): publish without it, and say so (PUBLISHED.json lists the docs)
+        log.warning("no dbt manifest in %s: the dbt docs site is not published this time", settings.dbt_target_dir)
+        return None
     # the build's manifest is reused (no recompile) and the catalog is read for the marts only: ~3 s, not ~45 s
-    command = ["docs", "generate", "--static", "--select", "marts"]
-    if (settings.dbt_target_dir / "manifest.json").exists():
-        command.append("--no-compile")
-    result = invoke(command, settings)
+    result = invoke(["docs", "generate", "--static", "--select", "marts", "--no-compile"], settings)
     if not result.success:
         raise RuntimeError(f"dbt docs generate failed: {result.exception}")
     return settings.dbt_target_dir / "static_index.html"
