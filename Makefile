@@ -4,9 +4,11 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-$(shell cat requirements.lock requirements-bootstrap.txt requirements-schemas.txt pyproject.toml | sha256sum | cut -c1-12)
 SCALE   ?= county
+CLIENTS := .venv-clients
+CLIENTS_STAMP := $(CLIENTS)/.installed-$(shell cat requirements-clients.txt | sha256sum | cut -c1-12)
 export DO_NOT_TRACK := 1
 
-.PHONY: run test venv lint lock bench clean
+.PHONY: run test venv clients lint lock bench clean
 
 $(STAMP): requirements.lock requirements-bootstrap.txt requirements-schemas.txt pyproject.toml
 	rm -f $(VENV)/.installed-*
@@ -18,10 +20,19 @@ $(STAMP): requirements.lock requirements-bootstrap.txt requirements-schemas.txt 
 
 venv: $(STAMP)
 
-run: $(STAMP)
+# DuckDB 1.x clients (CLI, Python, SQLAlchemy) in their own environment: see requirements-clients.txt
+$(CLIENTS_STAMP): requirements-clients.txt $(STAMP)
+	rm -rf $(CLIENTS)
+	$(BIN)/uv venv -q --python $(PY) $(CLIENTS)
+	$(BIN)/uv pip install -q --python $(CLIENTS)/bin/python -r requirements-clients.txt
+	touch $(CLIENTS_STAMP)
+
+clients: $(CLIENTS_STAMP)
+
+run: $(STAMP) $(CLIENTS_STAMP)
 	$(BIN)/python -m warehouse.demo_run --scale $(SCALE)
 
-test: $(STAMP)
+test: $(STAMP) $(CLIENTS_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 

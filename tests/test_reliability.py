@@ -128,12 +128,12 @@ def test_sigkill_during_dbt_build_then_rerun(built_copy):
 
 
 READER = """
-import json, sys, time
+import json, os, sys
 import duckdb
-path, stop_at = sys.argv[1], float(sys.argv[2])
+path, progress, stop = sys.argv[1], sys.argv[2], sys.argv[3]
 ok = errors = 0
 seen = []
-while time.time() < stop_at:
+while not os.path.exists(stop):
     try:
         with duckdb.connect(path, read_only=True) as con:
             n = con.execute("SELECT count(*) FROM area_profiles").fetchall()[0][0]
@@ -143,21 +143,36 @@ while time.time() < stop_at:
     except Exception as exc:
         errors += 1
         seen.append(repr(exc)[:200])
+    with open(progress + ".tmp", "w") as f:
+        f.write(str(ok + errors))
+    os.replace(progress + ".tmp", progress)
 print(json.dumps({"ok": ok, "errors": errors, "seen": seen[:5]}))
 """
 
 
-def test_concurrent_readers_never_see_a_partial_publish(built_copy):
-    readers = 4
-    stop_at = time.time() + 12
-    procs = [subprocess.Popen([sys.executable, "-c", READER, str(built_copy.published_path), str(stop_at)],
-                              stdout=subprocess.PIPE, text=True) for _ in range(readers)]
-    publishes = 0
-    while time.time() < stop_at - 1:
-        publish(f"republish-{publishes}", built_copy)
-        publishes += 1
-    results = [json.loads(p.communicate(timeout=60)[0]) for p in procs]
-    assert publishes >= 3
+def test_concurrent_readers_never_see_a_partial_publish(built_copy, tmp_path, monkeypatch):
+    """A fixed number of publishes, each started only once every reader has read again since the last:
+    counts publishes and reads, never seconds, so a loaded machine only makes it slower."""
+    monkeypatch.setenv("CG_PUBLISH_DBT_DOCS", "0")
+    readers, publishes = 4, 4
+    stop = tmp_path / "stop"
+    progress = [tmp_path / f"reader-{i}" for i in range(readers)]
+    procs = [subprocess.Popen([sys.executable, "-c", READER, str(built_copy.published_path), str(p), str(stop)],
+                              stdout=subprocess.PIPE, text=True) for p in progress]
+
+    def reads(p: Path) -> int:
+        return int(p.read_text()) if p.exists() else 0
+
+    try:
+        for n in range(publishes):
+            marks = [reads(p) for p in progress]
+            while any(reads(p) <= mark for p, mark in zip(progress, marks, strict=True)):
+                assert all(proc.poll() is None for proc in procs), "a reader died"
+                time.sleep(0.01)  # wait for every reader to read again (polling, not a time limit)
+            publish(f"republish-{n}", built_copy)
+    finally:
+        stop.touch()
+    results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
     assert all(r["errors"] == 0 for r in results), results
-    assert sum(r["ok"] for r in results) > 50
+    assert all(r["ok"] >= publishes for r in results), results
     print(f"{publishes} publishes, {sum(r['ok'] for r in results)} reads by {readers} readers, 0 errors")

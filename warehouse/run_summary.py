@@ -77,7 +77,7 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "highlights": extra,
         "volunteering": volunteering,
         "published_path": str(published),
-        "query_cli": f"duckdb -readonly {published} \"SELECT * FROM area_profiles LIMIT 5\"",
+        "query_cli": f".venv-clients/bin/duckdb -readonly {published} \"SELECT * FROM area_profiles LIMIT 5\"",
         "query_python": (f".venv/bin/python -c \"import duckdb; print(duckdb.connect('{published}', read_only=True)"
                          f".sql('SELECT * FROM area_profiles LIMIT 5'))\""),
         "sqlalchemy_url": f"duckdb:///{published}?access_mode=read_only",
@@ -144,7 +144,7 @@ def render(summary: dict[str, Any]) -> str:
     lines += _render_volunteering(summary.get("volunteering"), summary.get("highlights") or [])
     lines += ["", "Query it:",
               f"  {summary['query_python']}",
-              f"  {summary['query_cli']}   (with the duckdb CLI, if installed)",
+              f"  {summary['query_cli']}   (DuckDB CLI 1.5.6, installed by make run)",
               f"  SQLAlchemy URL for Superset/Metabase (duckdb-engine): {summary['sqlalchemy_url']}", ""]
     return "\n".join(lines)
 

@@ -72,7 +72,7 @@ def _by_area(gxe: Any) -> list[Any]:
         gxe.ExpectTableColumnsToMatchSet(column_set=AREA_COLUMNS, exact_match=True),
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["area_level", "area_code"]),
-        gxe.ExpectColumnValuesToBeInSet(column="area_level", value_set=["ward", "authority"]),
+        gxe.ExpectColumnValuesToBeInSet(column="area_level", value_set=["ward", "lad"]),
         # people: a published count is 0, NULL (suppressed) or at least 10
         gxe.ExpectColumnValuesToNotBeInSet(column="registered_volunteers", value_set=list(range(1, 10))),
         gxe.ExpectColumnValuesToBeBetween(column="pct_vacancies_unmatched", min_value=0, max_value=100),

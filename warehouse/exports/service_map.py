@@ -8,7 +8,8 @@ uuid5 of the canonical id (``stable_id``), the category from the partnership's c
 back as-is.
 
 ``service_map.geojson`` is an RFC 7946 FeatureCollection: one Point feature per canonical service at a
-location with coordinates (WGS 84, [longitude, latitude]).
+location with coordinates (WGS 84, [longitude, latitude]). Inactive, defunct and temporarily closed
+services are included; a map filters on the ``is_active`` (``status`` = 'active') property.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,8 @@ def _has_tables(con: Any, *tables: str) -> bool:
 
 
 def _iso(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime):  # TIMESTAMPTZ arrives in the session's zone; naive values are UTC
+        return (value.astimezone(UTC) if value.tzinfo else value).strftime("%Y-%m-%dT%H:%M:%SZ")
     return None
 
 
@@ -156,6 +157,8 @@ def geojson_document(services: list[dict[str, Any]]) -> dict[str, Any]:
                 "canonical_service_id": row["canonical_service_id"], "service_group_id": row["service_group_id"],
                 "name": row["service_name"], "organisation": row["organisation_name"],
                 "category_code": row["category_code"], "category": row["category_label"], "status": row["status"],
+                # closed services stay on the map for lineage: filter is_active (status = 'active') to show open ones
+                "is_active": row["status"] == "active",
                 "location_name": row["location_name"], "address_1": row["address_1"], "postcode": row["postcode"],
                 "lsoa_code": row["lsoa_code"], "ward_code": row["ward_code"], "ward_name": row["ward_name"],
                 "phone": row["phone"], "email": row["email"], "website": row["website"],

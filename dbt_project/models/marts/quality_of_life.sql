@@ -5,6 +5,12 @@ with cells as (
     select * from {{ ref('int_quality_of_life_cells') }}
 ),
 
+lad_names as (
+    select distinct area_code as lad_code, area_name as lad_name
+    from cells
+    where area_level = 'lad'
+),
+
 lad as (
     select c.*, {{ is_small_count('c.unweighted_n') }} as is_primary, {{ is_small_count('c.unweighted_n') }} as is_hidden
     from cells as c
@@ -56,6 +62,7 @@ select
     f.area_name,
     f.parent_area_code,
     f.lad_code,
+    ln.lad_name,
     f.period,
     f.measure_id,
     m.short_label as measure_label,
@@ -77,3 +84,4 @@ select
         as suppression
 from flagged as f
 inner join {{ ref('question_bank_measures') }} as m on f.measure_id = m.measure_id
+left join lad_names as ln on f.lad_code = ln.lad_code

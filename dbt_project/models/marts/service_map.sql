@@ -73,7 +73,7 @@ select
     s.source_directories,
     s.source_record_keys,
     cast(s.min_match_probability as double) as min_match_probability,
-    s.last_modified
+    timezone('UTC', s.last_modified) as last_modified
 from sources as s
 inner join named as n on s.canonical_service_id = n.canonical_service_id
 inner join current_status as st on s.canonical_service_id = st.canonical_service_id

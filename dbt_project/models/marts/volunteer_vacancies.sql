@@ -2,21 +2,19 @@
 -- advertised by two bureaus listed once (lineage in bureau_feeds / source_vacancy_keys). Deleted and
 -- expired adverts are excluded upstream (int_vacancies_filtered).
 with requirements as (
+    -- list-valued fields are DuckDB LISTs (Parquet lists): no separator to split on
     select
         vacancy_uid,
-        {{ dbt.listagg("case when attribute = 'skill' then term_name end", "', '", "order by term_name") }}
-            as skills_needed,
-        {{ dbt.listagg("case when attribute = 'cause' then term_name end", "', '", "order by term_name") }}
-            as causes,
-        {{ dbt.listagg("case when attribute = 'availability' then term_code end", "', '",
-                      "order by " ~ slot_order('term_code')) }}
+        list(term_name order by term_name) filter (where attribute = 'skill') as skills_needed,
+        list(term_name order by term_name) filter (where attribute = 'cause') as causes,
+        list(term_code order by {{ slot_order('term_code') }}) filter (where attribute = 'availability')
             as availability
     from {{ ref('int_vacancy_requirements') }}
     group by vacancy_uid
 ),
 
 advertised as (
-    select l.vacancy_uid, {{ dbt.listagg('a.skill_text', "', '", "order by a.skill_text") }} as skills_as_advertised
+    select l.vacancy_uid, list(a.skill_text order by a.skill_text) as skills_as_advertised
     from {{ ref('int_vacancy_lineage') }} as l
     inner join (
         select distinct vacancy_key, attribute_value as skill_text
@@ -54,7 +52,7 @@ select
     d.advert_count,
     d.bureau_feeds,
     d.source_vacancy_keys,
-    {{ epoch_ms_to_timestamp('d.last_modified_ms') }} as last_updated,
+    timezone('UTC', {{ epoch_ms_to_timestamp('d.last_modified_ms') }}) as last_updated,
     cast(coalesce(m.matched_volunteers, 0) as integer) as matched_volunteers
 from {{ ref('int_vacancies_deduplicated') }} as d
 left join requirements as r on d.vacancy_uid = r.vacancy_uid

@@ -48,7 +48,7 @@ ward_rows as (
 
 authority_rows as (
     select
-        'authority' as area_level,
+        'lad' as area_level,
         lad_code as area_code,
         lad_name as area_name,
         'all' as parent_code,
