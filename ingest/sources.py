@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 FAMILIES = ("area_profiles", "surveys", "service_maps", "volunteering")
-PROTOCOLS = ("ons_area_bundle", "survey_index", "hsds_services", "rpde_vacancies", "paged_volunteers")
+PROTOCOLS = ("ons_area_bundle", "survey_index", "hsds_services", "rpde_vacancies", "paged_volunteers",
+             "area_boundaries")
 
 
 class RegistryError(ValueError):
