@@ -6,6 +6,16 @@ with lsoas as (
 
 boundaries as (
     select * from {{ ref('stg_ons__boundaries') }}
+),
+
+postcode_districts as (
+    select
+        lsoa_code,
+        string_agg(distinct split_part(postcode, ' ', 1), ', ' order by split_part(postcode, ' ', 1))
+            as postcode_districts
+    from {{ ref('stg_ons__postcodes') }}
+    where not is_terminated and postcode like '% %'
+    group by lsoa_code
 )
 
 select
@@ -23,6 +33,8 @@ select
     boundaries.min_lat,
     boundaries.max_lon,
     boundaries.max_lat,
-    boundaries.geometry is not null as has_boundary
+    boundaries.geometry is not null as has_boundary,
+    postcode_districts.postcode_districts
 from lsoas
 left join boundaries on boundaries.lsoa_code = lsoas.lsoa_code
+left join postcode_districts on postcode_districts.lsoa_code = lsoas.lsoa_code
