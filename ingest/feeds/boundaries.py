@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 from ingest.checks import LSOA, code_problem
@@ -33,7 +34,7 @@ def ring_problem(ring: Any) -> str | None:
             return f"position {pos[:2]!r} is outside England's longitude/latitude range"
     if ring[0][:2] != ring[-1][:2]:
         return "ring is not closed (first position differs from last)"
-    area = sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in zip(ring, ring[1:], strict=False))
+    area = sum(x0 * y1 - x1 * y0 for (x0, y0, *_), (x1, y1, *_) in pairwise(ring))
     if abs(area) < 1e-12:
         return "ring encloses no area"
     return None
