@@ -23,6 +23,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
+	scripts/install_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
