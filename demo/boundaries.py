@@ -57,7 +57,7 @@ def lsoa_cells(lat: np.ndarray, lon: np.ndarray) -> list[Ring]:
     k = math.cos(math.radians(float(np.mean(lat))))
     pts = np.column_stack([lon * k, lat])
     spacing = np.median(cKDTree(pts).query(pts, k=2)[0][:, 1]) if len(pts) > 1 else 0.01
-    radius = 2.2 * float(spacing)
+    radius = 3.5 * float(spacing)
     lo, hi = pts.min(axis=0) - 10 * radius, pts.max(axis=0) + 10 * radius
     frame = np.array([[lo[0], lo[1]], [hi[0], lo[1]], [hi[0], hi[1]], [lo[0], hi[1]]])
     vor = Voronoi(np.vstack([pts, frame]))  # the frame points make every real cell finite

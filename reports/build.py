@@ -80,7 +80,7 @@ def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership
     comparators: list[tuple[str, str, str, str | None]] = [(area.name, AREA, area.level, area.code)]
     if area.level == "ward":
         comparators.append((area.lad_name, AUTHORITY, "lad", area.lad_code))
-    comparators.append((partnership, PARTNERSHIP, "lad", None))
+    comparators.append((partnership, PARTNERSHIP, "partnership", None))
     hrefs = {w: f"../ward/{w}.html" for w in sub["ward_code"].unique()} if area.level == "lad" else None
     shapes = S.lsoa_shapes(sub, deciles, hrefs)
     title = (f"{area.name}: neighbourhoods by deprivation" + (", each ward links to its page" if hrefs else ""))

@@ -21,6 +21,7 @@ h3{font-size:1.05rem;margin:1rem 0 .3rem}
 .lede{color:var(--muted);margin:.2rem 0 1rem}
 .pair{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1rem;align-items:start}
 .pair>figure{margin:0}
+.numbers{overflow-x:auto;min-width:0}
 figure svg{max-width:100%;height:auto;display:block}
 figcaption{font-size:.9rem;color:var(--muted)}
 table{border-collapse:collapse;font-size:.85rem;width:100%}

@@ -5,7 +5,7 @@ from __future__ import annotations
 # Okabe–Ito, reordered so the first colours are the most distinct; used for categories.
 CATEGORICAL = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 # Light tints of the same hues for map fills (text is never drawn on them).
-TINTS = ("#99c7e0", "#f5d699", "#99d8c7", "#ebc9dc", "#bbe1f6", "#eeb799", "#f9f4a6", "#b3b3b3")
+TINTS = ("#99c7e0", "#f5d699", "#99d8c7", "#ebc9dc", "#f9f4a6", "#eeb799", "#bbe1f6", "#b3b3b3")
 # Sequential, colour-blind safe (cividis-like), dark = most deprived (IMD decile 1).
 DECILES = ("#00204d", "#00306f", "#2a406c", "#48526b", "#5f636e", "#767676", "#8e8a79", "#a89f77",
            "#c3b56f", "#e0cb5e")

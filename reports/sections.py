@@ -60,7 +60,11 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
 
 def population_shares(rep: pd.DataFrame, level: str, code: str | None) -> dict[tuple[str, str], float]:
     """(dimension, category label) → % of residents, from survey_representation's census populations."""
-    rows = rep[rep["area_level"] == level] if code is None else _rows(rep, area_level=level, area_code=code)
+    if level == "partnership":  # the partnership's own rows, else the sum of its authorities
+        rows = rep[rep["area_level"] == "partnership"]
+        rows = rows if not rows.empty else rep[rep["area_level"] == "lad"]
+    else:
+        rows = _rows(rep, area_level=level, area_code=code)
     rows = latest(rows)
     pops = rows.groupby(["dimension", "category_code", "category_label"], dropna=False)["population"].sum()
     out: dict[tuple[str, str], float] = {}
@@ -110,9 +114,10 @@ def quality_of_life(area: Area, pub: dict[str, pd.DataFrame], comparators: list[
     period = str(mine["period"].iloc[0])
     comp_rows = {}
     for name, _, lvl, code in comparators[1:]:
-        sub = _rows(qol, area_level=lvl, period=period) if code is None else _rows(qol, area_level=lvl,
-                                                                                   area_code=code, period=period)
-        comp_rows[name] = {r.measure_id: _num(r.pct_positive) for r in sub.itertuples()}
+        sub = (_rows(qol, area_level="partnership", period=period) if lvl == "partnership"
+               else _rows(qol, area_level=lvl, area_code=code, period=period))
+        if not sub.empty:  # quality_of_life may not publish a partnership-wide row
+            comp_rows[name] = {r.measure_id: _num(r.pct_positive) for r in sub.itertuples()}
     rows: list[Interval] = []
     cells = []
     flagged = []
@@ -135,7 +140,8 @@ def quality_of_life(area: Area, pub: dict[str, pd.DataFrame], comparators: list[
                       *[fmt(comps[n], 1, "%") for n in comp_rows], fmt(_num(r.unweighted_n), 0),
                       fmt(_num(r.contributing_agencies), 0),
                       Markup(f'<span class="flag">{escape(flag)}</span>') if flag else ""])
-    colours = {name: colour for name, colour, *_ in comparators[1:]}
+    colours = {name: colour for name, colour, *_ in comparators[1:] if name in comp_rows}
+    missing = [name for name, *_ in comparators[1:] if name not in comp_rows]
     desc = "; ".join(f"{i.label} {fmt(i.estimate, 1, '%')} positive (95% interval {fmt(i.lower, 1)} to "
                      f"{fmt(i.upper, 1)})" for i in rows)
     title = f"Quality of life in {area.name}, {period}: % positive with 95% intervals"
@@ -146,10 +152,13 @@ def quality_of_life(area: Area, pub: dict[str, pd.DataFrame], comparators: list[
     summary = ("<p>Where the 95% interval says the difference is real (◆): " + "; ".join(escape(f) for f in flagged)
                + ".</p>") if flagged else ("<p>No measure differs from the comparisons by more than its 95% "
                                            "interval allows.</p>")
+    if missing:
+        summary += f"<p class=note>No figure for {escape(' or '.join(missing))} is published for this period.</p>"
     return (f'<section id="qol"><h2>Quality of life</h2><p class="lede">Every harmonised survey measure: the dot '
             f'is the share of residents answering positively, the line its 95% interval; diamonds are '
-            f'{" and ".join(escape(n) for n in comp_rows)}. A difference is flagged (◆) only where the comparison '
-            f'lies outside the interval.</p>{summary}<div class="wide">{svg}</div>{data}</section>')
+            f'{" and ".join(escape(n) for n in comp_rows) or "not available"}. A difference is flagged (◆) only '
+            f'where the comparison lies outside the interval.</p>{summary}<div class="wide">{svg}</div>{data}'
+            '</section>')
 
 
 # --- who we are not hearing from ------------------------------------------------------------------------
@@ -160,7 +169,7 @@ def not_hearing(area: Area, pub: dict[str, pd.DataFrame]) -> str:
         return '<section id="heard"><h2>Who we are not hearing from</h2><p>No survey data.</p></section>'
     rep = rep.sort_values(["dimension", "category_code"])
     most = [f"{DIMENSION_TITLES.get(r.dimension, r.dimension)}: {r.category_label}"
-            for r in rep.itertuples() if r.is_most_under_represented is True]
+            for r in rep.itertuples() if not _is_na(r.is_most_under_represented) and bool(r.is_most_under_represented)]
     rows = [(f"{DIMENSION_TITLES.get(r.dimension, r.dimension)}: {r.category_label}", _num(r.representation_ratio))
             for r in rep.itertuples()]
     title = f"Survey respondents compared with residents, {area.name}"
@@ -329,7 +338,8 @@ def consultation_page(pub: dict[str, pd.DataFrame]) -> str:
 # --- maps -----------------------------------------------------------------------------------------------
 
 def decile_legend() -> list[tuple[str, str]]:
-    return [(f"IMD decile {i + 1}" + (" (most deprived)" if i == 0 else ""), DECILES[i]) for i in range(10)]
+    labels = {0: "1 most deprived", 9: "10 least deprived"}
+    return [(labels.get(i, str(i + 1)), DECILES[i]) for i in range(10)]
 
 
 def lsoa_shapes(bounds: pd.DataFrame, deciles: dict[str, int], href_of_ward: dict[str, str] | None = None,

@@ -32,6 +32,12 @@ def _text(x: float, y: float, s: str, *, anchor: str = "start", size: int = 12, 
             f'font-weight="{weight}">{escape(s)}</text>')
 
 
+def short(label: str, width_px: float, size: int = 12) -> str:
+    """Cut a label to fit ``width_px`` (the full text stays in the mark's <title> and the data table)."""
+    chars = max(6, int(width_px / (size * 0.56)))
+    return label if len(label) <= chars else label[: chars - 1].rstrip() + "…"
+
+
 def _fmt(v: float | None, unit: str = "%") -> str:
     return "n/a" if v is None else f"{v:.1f}{unit}"
 
@@ -54,7 +60,7 @@ def grouped_bars(title: str, desc: str, categories: Sequence[str], series: Seque
         x += 24 + 7.5 * len(name)
     for i, cat in enumerate(categories):
         y0 = legend_h + i * group_h
-        out.append(_text(label_w - 8, y0 + group_h / 2, cat, anchor="end", size=12))
+        out.append(_text(label_w - 8, y0 + group_h / 2, short(cat, label_w - 12), anchor="end", size=12))
         for j, (name, colour) in enumerate(series):
             v = values.get((cat, name))
             y = y0 + j * bar_h
@@ -105,7 +111,8 @@ def intervals(title: str, desc: str, rows: Sequence[Interval], colours: dict[str
         out.append(_text(sx(t), base + 16, f"{t}", anchor="middle", size=10, fill=MUTED))
     for i, r in enumerate(rows):
         y = 30 + i * row_h + row_h / 2
-        out.append(_text(label_w - 8, y + 4, r.label + (f" {r.flag}" if r.flag else ""), anchor="end", size=11))
+        out.append(_text(label_w - 8, y + 4, short(r.label, label_w - 24, 11) + (f" {r.flag}" if r.flag else ""),
+                         anchor="end", size=11))
         if r.estimate is None:
             out.append(_text(label_w + 4, y + 4, "not published (too few answers)", size=10, fill=MUTED))
             continue
@@ -137,8 +144,8 @@ def ratio_bars(title: str, desc: str, rows: Sequence[tuple[str, float | None]], 
     for i, (label, v) in enumerate(rows):
         y = 10 + i * row_h
         weight = "bold" if label in highlight else "normal"
-        out.append(_text(label_w - 8, y + 13, label + (" ▼" if label in highlight else ""), anchor="end", size=11,
-                         weight=weight))
+        out.append(_text(label_w - 8, y + 13, short(label, label_w - 24, 11) + (" ▼" if label in highlight else ""),
+                         anchor="end", size=11, weight=weight))
         if v is None:
             out.append(_text(label_w + 4, y + 13, "not published", size=10, fill=MUTED))
             continue
@@ -222,7 +229,8 @@ def area_map(title: str, desc: str, shapes: Sequence[Shape], *, points: Sequence
              height: float = 480) -> str:
     """Shapes (optionally linked) with group outlines, optional grey context shapes and points."""
     proj = Projection([r for s in shapes for r in s.rings], width, height)
-    legend_h = 22 * math.ceil(len(legend) / 3) if legend else 0
+    cols = 5 if len(legend) > 6 else 3
+    legend_h = 22 * math.ceil(len(legend) / cols) if legend else 0
     w, h = proj.width, proj.height + legend_h
     out = [_open("map", w, h, title, desc, len(shapes) + len(points))]
     out.append(f'<rect x="0" y="0" width="{w:.0f}" height="{proj.height:.0f}" fill="#f7f7f7"/>')
@@ -246,8 +254,8 @@ def area_map(title: str, desc: str, shapes: Sequence[Shape], *, points: Sequence
         out.append(f'<circle class="mark point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{p.fill}" stroke="#ffffff" '
                    f'stroke-width="1"><title>{escape(p.label)}</title></circle>')
     for i, (name, colour) in enumerate(legend):
-        lx, ly = 8 + (i % 3) * (w / 3), proj.height + 6 + 22 * (i // 3)
+        lx, ly = 8 + (i % cols) * (w / cols), proj.height + 6 + 22 * (i // cols)
         out.append(f'<rect x="{lx:.1f}" y="{ly:.1f}" width="12" height="12" fill="{colour}"/>')
-        out.append(_text(lx + 16, ly + 11, name, size=11))
+        out.append(_text(lx + 16, ly + 11, short(name, w / cols - 22, 11), size=11))
     out.append("</svg>")
     return "".join(out)
