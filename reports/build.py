@@ -69,7 +69,7 @@ def _context(bounds: pd.DataFrame, sub: pd.DataFrame, deciles: dict[str, int]) -
     return S.lsoa_shapes(near, deciles)
 
 
-def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership: str) -> str:
+def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership: str, pdfs: bool = True) -> str:
     tables = pub.tables
     bounds = pub["area_boundaries"]
     key = "ward_code" if area.level == "ward" else "lad_code"
@@ -98,7 +98,7 @@ def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership
     if area.level == "lad":
         wards_list = ('<h3>Wards</h3><ul class="cols">' + "".join(
             f"<li>{link(f'../ward/{c}.html', n)}</li>" for c, n in area.wards) + "</ul>")
-    pdf = (f' · <a href="../pdf/{area.code}.pdf">PDF for printing</a>' if area.level == "lad" else "")
+    pdf = (f' · <a href="../pdf/{area.code}.pdf">PDF for printing</a>' if area.level == "lad" and pdfs else "")
     toc = "".join(f'<li><a href="#{i}">{t}</a></li>' for i, t in [
         ("who", "Who lives here"), ("qol", "Quality of life"), ("heard", "Who we are not hearing from"),
         ("overlap", "Duplicate surveying"), ("services", "Services"), ("volunteering", "Volunteering"),
@@ -116,7 +116,7 @@ def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership
     return page(area.name, body, root="../", description=f"Area report for {area.name} ({area.kind})")
 
 
-def index_page(pub: Published, lads: list[S.Area], wards: list[S.Area], partnership: str) -> str:
+def index_page(pub: Published, lads: list[S.Area], wards: list[S.Area], partnership: str, pdfs: bool = True) -> str:
     bounds = pub["area_boundaries"]
     lad_fill = {lad.code: TINTS[i % len(TINTS)] for i, lad in enumerate(lads)}
     hrefs = {w.code: f"ward/{w.code}.html" for w in wards}
@@ -141,8 +141,9 @@ def index_page(pub: Published, lads: list[S.Area], wards: list[S.Area], partners
     contents = table("Tables in this publication", ["Table", "Rows"],
                      [[t, n] for t, n in pub.all_tables.items()], [False, True])
     lad_list = "".join(
-        f"<li>{link(lad.url, lad.name)} ({len(lad.wards)} wards · <a href=\"pdf/{lad.code}.pdf\">PDF</a>)<ul "
-        f"class=cols>" + "".join(f"<li>{link(f'ward/{c}.html', n)}</li>" for c, n in lad.wards) + "</ul></li>"
+        f"<li>{link(lad.url, lad.name)} ({len(lad.wards)} wards"
+        + (f' · <a href="pdf/{lad.code}.pdf">PDF</a>' if pdfs else "") + ")<ul "
+        "class=cols>" + "".join(f"<li>{link(f'ward/{c}.html', n)}</li>" for c, n in lad.wards) + "</ul></li>"
         for lad in lads)
     data = json.dumps(entries, separators=(",", ":")).replace("</", "<\\/")
     body = (f"<h1>{escape(partnership)}: area reports</h1>"
@@ -199,16 +200,17 @@ def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool =
         (tmp / "authority").mkdir()
         (tmp / "ward").mkdir()
         (tmp / "style.css").write_text(CSS, encoding="utf-8")
-        pages = {"index.html": index_page(pub, lads, wards, partnership),
+        pdf = pdf and chromium() is not None  # no PDF links without a browser to print them
+        pages = {"index.html": index_page(pub, lads, wards, partnership, pdf),
                  "consultations.html": page("Consultations", S.consultation_page(pub.tables), root="",
                                             description="Consultation results")}
         for area in [*lads, *wards]:
-            pages[area.url] = area_page(area, pub, palette, partnership)
+            pages[area.url] = area_page(area, pub, palette, partnership, pdf)
         for rel, html in pages.items():
             (tmp / rel).write_text(html, encoding="utf-8")
         pdfs = print_pdfs(tmp, lads) if pdf else []
         manifest = {"published": str(published_path), "run_id": pub.record.get("run_id"),
-                    "pages": sorted(pages), "pdfs": [p.name for p in pdfs],
+                    "files": sorted(pages), "pdf_files": [p.name for p in pdfs],
                     "authorities": len(lads), "wards": len(wards)}
         (tmp / "site.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         old = out_dir.with_name(f".{out_dir.name}.old")
@@ -234,7 +236,7 @@ def site_line(published_path: Path) -> str:
     if not manifest.exists():
         return "Area report site: not built (no publication yet)"
     doc = json.loads(manifest.read_text(encoding="utf-8"))
-    return (f"Area report site: {site / 'index.html'} ({len(doc['pages'])} pages, {len(doc['pdfs'])} PDFs, "
+    return (f"Area report site: {site / 'index.html'} ({doc['pages']} pages, {doc['pdfs']} PDFs, "
             f"{doc.get('bytes', 0) / 1e6:.1f} MB, built in {doc.get('seconds', 0):.1f}s)")
 
 

@@ -118,4 +118,5 @@ def link(href: str, text: str) -> Markup:
 def figure(svg: str, caption: str, data_table: str) -> str:
     """A picture first, with its numbers beside it."""
     return (f'<div class="pair"><figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>'
-            f'<div class="numbers">{data_table}</div></div>')
+            f'<div class="numbers" tabindex="0" role="region" aria-label="Numbers: {escape(caption)}">'
+            f'{data_table}</div></div>')

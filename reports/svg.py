@@ -19,10 +19,10 @@ _ids = count(1)
 Ring = list[tuple[float, float]]
 
 
-def _open(kind: str, width: float, height: float, title: str, desc: str, marks: int) -> str:
+def _open(kind: str, width: float, height: float, title: str, desc: str, marks: int, role: str = "img") -> str:
     n = next(_ids)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {kind}" viewBox="0 0 {width:.0f} {height:.0f}" '
-            f'width="100%" role="img" aria-labelledby="t{n} d{n}" data-chart="{kind}" data-marks="{marks}">'
+            f'width="100%" role="{role}" aria-labelledby="t{n} d{n}" data-chart="{kind}" data-marks="{marks}">'
             f'<title id="t{n}">{escape(title)}</title><desc id="d{n}">{escape(desc)}</desc>')
 
 
@@ -232,7 +232,8 @@ def area_map(title: str, desc: str, shapes: Sequence[Shape], *, points: Sequence
     cols = 5 if len(legend) > 6 else 3
     legend_h = 22 * math.ceil(len(legend) / cols) if legend else 0
     w, h = proj.width, proj.height + legend_h
-    out = [_open("map", w, h, title, desc, len(shapes) + len(points))]
+    linked = any(s.href for s in shapes)  # a picture with links inside is a group, not an image (axe)
+    out = [_open("map", w, h, title, desc, len(shapes) + len(points), "group" if linked else "img")]
     out.append(f'<rect x="0" y="0" width="{w:.0f}" height="{proj.height:.0f}" fill="#f7f7f7"/>')
     for shape in context:
         out.append(f'<path d="{_path(shape.rings, proj)}" fill="#e6e6e6" stroke="#ffffff" stroke-width="0.6"/>')

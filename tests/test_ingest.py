@@ -23,8 +23,8 @@ def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 def test_every_load_reconciles(harvested):
     _, results = harvested
     assert {r["source"].split("/")[0] for r in results} == {
-        "ons_area", "ons_boundaries", "surveys", "directory_council", "directory_nhs", "directory_vcs", "bureau_north_vacancies",
-        "bureau_south_vacancies", "bureau_north_volunteers", "bureau_south_volunteers"}
+        "ons_area", "ons_boundaries", "surveys", "directory_council", "directory_nhs", "directory_vcs",
+        "bureau_north_vacancies", "bureau_south_vacancies", "bureau_north_volunteers", "bureau_south_volunteers"}
     for r in results:
         assert r["status"] == "loaded", r
         assert r["received"] == r["loaded"] + r["quarantined"], r
