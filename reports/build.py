@@ -83,7 +83,8 @@ def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership
     comparators.append((partnership, PARTNERSHIP, "partnership", None))
     hrefs = {w: f"../ward/{w}.html" for w in sub["ward_code"].unique()} if area.level == "lad" else None
     shapes = S.lsoa_shapes(sub, deciles, hrefs)
-    title = (f"{area.name}: neighbourhoods by deprivation" + (", each ward links to its page" if hrefs else ""))
+    title = (f"{area.name}: neighbourhoods by deprivation (IMD decile, 1 = most deprived 10% in England, "
+             "10 = least)" + ("; each ward links to its page" if hrefs else ""))
     decile_counts = profiles["imd_decile"].value_counts().sort_index()
     desc = (f"Map of {len(shapes)} neighbourhoods (LSOAs) of {area.name} coloured by IMD decile; "
             + "; ".join(f"decile {int(d)}: {n}" for d, n in decile_counts.items()))

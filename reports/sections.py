@@ -49,6 +49,13 @@ def _rows(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
     return frame[mask]
 
 
+def by_category(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sort by dimension, then category code numerically where it is a number (decile 2 before 10)."""
+    key = pd.to_numeric(frame["category_code"], errors="coerce")
+    return frame.assign(_k=key.fillna(1e9), _c=frame["category_code"].astype(str)).sort_values(
+        ["dimension", "_k", "_c"]).drop(columns=["_k", "_c"])
+
+
 def latest(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows of the latest period only (periods sort as text: 2025, 2025-Q3 …)."""
     if frame.empty or "period" not in frame.columns:
@@ -86,7 +93,7 @@ def who_lives_here(area: Area, pub: dict[str, pd.DataFrame], comparators: list[t
            f'{lsoas} neighbourhoods (LSOAs). Each chart compares {escape(area.name)} with '
            f'{" and ".join(escape(n) for n, *_ in comparators[1:])}.</p>']
     area_rows = latest(_rows(rep, area_level=area.level, area_code=area.code))
-    order = area_rows.drop_duplicates(["dimension", "category_code"]).sort_values(["dimension", "category_code"])
+    order = by_category(area_rows.drop_duplicates(["dimension", "category_code"]))
     for dim, sub in order.groupby("dimension", sort=False):
         cats = [str(c) for c in sub["category_label"]]
         values = {(c, name): shares[name].get((dim, c)) for c in cats for name, *_ in comparators}
@@ -167,7 +174,7 @@ def not_hearing(area: Area, pub: dict[str, pd.DataFrame]) -> str:
     rep = latest(_rows(pub["survey_representation"], area_level=area.level, area_code=area.code))
     if rep.empty:
         return '<section id="heard"><h2>Who we are not hearing from</h2><p>No survey data.</p></section>'
-    rep = rep.sort_values(["dimension", "category_code"])
+    rep = by_category(rep)
     most = [f"{DIMENSION_TITLES.get(r.dimension, r.dimension)}: {r.category_label}"
             for r in rep.itertuples() if not _is_na(r.is_most_under_represented) and bool(r.is_most_under_represented)]
     rows = [(f"{DIMENSION_TITLES.get(r.dimension, r.dimension)}: {r.category_label}", _num(r.representation_ratio))
@@ -338,8 +345,7 @@ def consultation_page(pub: dict[str, pd.DataFrame]) -> str:
 # --- maps -----------------------------------------------------------------------------------------------
 
 def decile_legend() -> list[tuple[str, str]]:
-    labels = {0: "1 most deprived", 9: "10 least deprived"}
-    return [(labels.get(i, str(i + 1)), DECILES[i]) for i in range(10)]
+    return [(str(i + 1), DECILES[i]) for i in range(10)]
 
 
 def lsoa_shapes(bounds: pd.DataFrame, deciles: dict[str, int], href_of_ward: dict[str, str] | None = None,
