@@ -16,7 +16,7 @@ from reports.palette import AREA, AUTHORITY, MUTED, PARTNERSHIP, TEXT, contrast
 from tests.conftest import use_var_dir
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site(built, tmp_path_factory):
     """Publish the built county warehouse, then build the site from a copy of the published file alone."""
     from reports.build import build_site
