@@ -34,6 +34,7 @@ run: $(STAMP) $(CLIENTS_STAMP)
 
 test: $(STAMP) $(CLIENTS_STAMP)
 	$(BIN)/ruff check .
+	scripts/install_chromium.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

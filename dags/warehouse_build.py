@@ -4,7 +4,8 @@
 Runs whenever any feed family lands new raw data (asset-scheduled). One `dbt build` (seeds, staging →
 intermediate → marts, data tests and unit tests) on the private warehouse, then every Great
 Expectations suite on pandas batches read from it. Only if both pass is a new read-only file built
-from the marts and atomically swapped in as the published warehouse (plus Parquet exports). If any
+from the marts and atomically swapped in as the published warehouse (plus Parquet exports and the
+static area-report site, `published/site/index.html`). If any
 step fails the previous published file is left untouched and the summary task records why.
 
 Every task that touches the private DuckDB file holds the 1-slot `duckdb_writer` pool.
@@ -55,6 +56,9 @@ def warehouse_build() -> None:
         settings = get_settings()
         record = publish_marts(build_id, settings)
         record_publication(settings, record, build_id, "published")
+        from reports.build import build_site  # the area-report site, beside the published file
+
+        print(build_site(settings.published_path))
         return record["path"]
 
     @task(pool=WRITER_POOL, trigger_rule="all_done")

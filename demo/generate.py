@@ -19,6 +19,7 @@ import pandas as pd
 
 from demo.answers import person_latents
 from demo.area import write_area
+from demo.boundaries import write_boundaries
 from demo.bureaus import BOTH_BUREAUS, build_bureaus
 from demo.constants import AGE_BANDS, ETHNIC_GROUPS, GENERATOR_VERSION, REFERENCE_DATE
 from demo.directories import build_directories
@@ -65,6 +66,7 @@ def generate(scale_name: str, seed: int, out: Path, log: Any = None) -> dict[str
     geo = build_geography(rng_of("geography"), scale)
     cells = build_cells(rng_of("population"), geo)
     area = write_area(rng_of("area"), geo, cells, out)
+    area["boundaries"] = write_boundaries(geo, out)
     say(f"area {time.perf_counter() - t0:.1f}s")
     decile = geo.lsoas["imd_decile"].to_numpy()
     target = int(scale.n_lsoa * scale.responses_per_lsoa / mean_surveys_per_person())

@@ -42,6 +42,7 @@ from demo.store import MAX_EPOCH, DataStore, NotFound, rpde_start
 
 JSON = "application/json"
 CSV_UTF8 = "text/csv; charset=utf-8"
+GEOJSON = "application/geo+json"
 CSV_UNDECLARED = "text/csv"  # survey exports: the reader must detect the encoding
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
 RPDE_LIMIT_DEFAULT, RPDE_LIMIT_MAX = 100, 1000
@@ -169,6 +170,8 @@ def route(store: DataStore, method: str, path: str, raw_path: str, query: dict[s
     match parts:
         case ("area", name) if name in AREA_FILES:
             return static_file(store, parts, CSV_UTF8, fault)
+        case ("area", "boundaries.geojson"):
+            return static_file(store, parts, GEOJSON, fault)
         case ("surveys", "index.json") | ("directories", "index.json") | ("bureaus", "index.json"):
             return static_file(store, parts, JSON, fault)
         case ("surveys", _, "questionnaire.json"):

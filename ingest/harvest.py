@@ -11,6 +11,7 @@ import duckdb
 
 from ingest.csv_text import SchemaDriftError
 from ingest.feeds.area_profiles import read_area_bundle
+from ingest.feeds.boundaries import lookup_codes, read_boundaries
 from ingest.feeds.service_directories import read_directory
 from ingest.feeds.surveys import SurveyReader, fetch_index, postcode_lookup
 from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, read_volunteers
@@ -84,6 +85,8 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
         try:
             if source.protocol == "ons_area_bundle":
                 land(con, read_area_bundle(client, source, ctx))
+            elif source.protocol == "area_boundaries":
+                land(con, read_boundaries(client, source, ctx, lambda: lookup_codes(con)))
             elif source.protocol == "hsds_services":
                 land(con, read_directory(client, source, ctx, per_page=source.page_size or 200))
             elif source.protocol == "rpde_vacancies":

@@ -10,7 +10,7 @@ import yaml
 
 FAMILIES = ("area_profiles", "surveys", "service_maps", "volunteering")
 PROTOCOLS = ("ons_area_bundle", "survey_index", "hsds_services", "rpde_vacancies", "paged_volunteers",
-             "vds_activities")
+             "vds_activities", "area_boundaries")
 
 
 class RegistryError(ValueError):

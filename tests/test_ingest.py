@@ -23,8 +23,8 @@ def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 def test_every_load_reconciles(harvested):
     _, results = harvested
     assert {r["source"].split("/")[0] for r in results} == {
-        "ons_area", "surveys", "directory_council", "directory_nhs", "directory_vcs", "bureau_north_vacancies",
-        "bureau_south_vacancies", "bureau_north_volunteers", "bureau_south_volunteers"}
+        "ons_area", "ons_boundaries", "surveys", "directory_council", "directory_nhs", "directory_vcs",
+        "bureau_north_vacancies", "bureau_south_vacancies", "bureau_north_volunteers", "bureau_south_volunteers"}
     for r in results:
         assert r["status"] == "loaded", r
         assert r["received"] == r["loaded"] + r["quarantined"], r
@@ -50,6 +50,9 @@ def test_quarantine_matches_the_deliberate_bad_input(harvested, county_manifest)
         assert by_source[f"bureau_{bureau}_volunteers"]["quarantined"] == sum(info["bad_volunteers"].values())
     area = county_manifest["area"]["bad_rows"]
     assert by_source["ons_area"]["quarantined"] == sum(sum(v.values()) for v in area.values())
+    boundaries = county_manifest["area"]["boundaries"]
+    assert by_source["ons_boundaries"]["received"] == boundaries["features"]
+    assert by_source["ons_boundaries"]["quarantined"] == sum(boundaries["bad_features"].values())
 
 
 def test_quarantine_rows_carry_a_reason(harvested):

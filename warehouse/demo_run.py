@@ -140,6 +140,9 @@ def run(scale: str, seed: int, dags: tuple[str, ...]) -> int:
         from warehouse.run_summary import render
 
         print(render(json.loads(settings.summary_path.read_text())))
+        from reports.build import site_line
+
+        print(site_line(settings.published_path))
         if WAREHOUSE_DAG not in failed and settings.warehouse_path.exists():
             from analytics.demo_accuracy import measure
             from analytics.demo_accuracy import render as render_accuracy
