@@ -30,6 +30,8 @@ class Source:
     archive_payloads: bool
     max_shrink: float = 0.5
     page_size: int | None = None  # records per page (per_page / RPDE limit); None: the feed's default
+    fetch_deadline: float = 900.0  # seconds one HTTP body may take in total (a trickling body fails)
+    retired: tuple[str, ...] = ()  # sub-sources (e.g. survey ids) retired by an explicit decision
 
 
 def load_sources(path: Path) -> list[Source]:
@@ -59,8 +61,17 @@ def load_sources(path: Path) -> list[Source]:
             archive_payloads=bool(merged.get("archive_payloads", True)),
             max_shrink=float(merged.get("max_shrink", 0.5)),
             page_size=int(merged["page_size"]) if merged.get("page_size") else None,
+            fetch_deadline=float(merged.get("fetch_deadline", 900)),
+            retired=_retired(path, merged),
         ))
     return sources
+
+
+def _retired(path: Path, merged: dict[str, Any]) -> tuple[str, ...]:
+    value = merged.get("retired") or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RegistryError(f"{path}: source {merged['id']}: 'retired' must be a list of ids")
+    return tuple(value)
 
 
 def sources_for(path: Path, family: str) -> list[Source]:

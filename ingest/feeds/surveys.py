@@ -9,6 +9,7 @@ question) so a new agency's questionnaire needs no code.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
@@ -297,14 +298,38 @@ class SurveyReader:
         ]
 
 
-def fetch_index(client: FeedClient, path: str) -> list[dict[str, Any]]:
-    """The list of surveys the partnership shares; each must name its questionnaire and responses."""
+SURVEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+
+
+def fetch_index(client: FeedClient, path: str) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The surveys the partnership shares, and (label, problem) for each entry that cannot be used.
+
+    Each entry must name its questionnaire and responses, and its ``survey_id`` must be a plain id
+    (letters, digits, ``_``, ``-``) because it names a partition and may name files. One bad entry
+    fails on its own; the others still load.
+    """
     doc, payload = client.get_json(path)
     surveys = doc.get("surveys") if isinstance(doc, dict) else None
     if not isinstance(surveys, list):
         raise FeedError(client.source, payload.url, "survey index has no 'surveys' list")
-    for entry in surveys:
+    entries: list[dict[str, Any]] = []
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(surveys, start=1):
+        label = f"entry{position}"
+        if not isinstance(entry, dict):
+            problems.append((label, f"InvalidIndexEntry: index entry {position} is not an object"))
+            continue
         missing = [k for k in ("survey_id", "questionnaire", "responses") if not entry.get(k)]
+        survey_id = str(entry.get("survey_id") or "")
         if missing:
-            raise FeedError(client.source, payload.url, f"survey index entry {entry!r} lacks {missing}")
-    return surveys
+            problems.append((label, f"InvalidIndexEntry: index entry {position} lacks {missing}"))
+        elif not SURVEY_ID.match(survey_id):
+            problems.append((label, f"InvalidIndexEntry: index entry {position} has an unsafe survey_id "
+                                    f"{survey_id[:40]!r} (only letters, digits, '_' and '-' are allowed)"))
+        elif survey_id in seen:
+            problems.append((label, f"InvalidIndexEntry: survey_id {survey_id!r} appears twice in the index"))
+        else:
+            seen.add(survey_id)
+            entries.append(entry)
+    return entries, problems
