@@ -71,7 +71,8 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
     source = get_source(source_id, settings)
     run_key = run_key or new_run_key()
     client = FeedClient(source=source.id, base_url=base_url, connect_timeout=source.connect_timeout,
-                        read_timeout=source.read_timeout, max_bytes=source.max_bytes)
+                        read_timeout=source.read_timeout, max_bytes=source.max_bytes,
+                        deadline_seconds=source.fetch_deadline)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
 

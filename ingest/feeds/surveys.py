@@ -13,14 +13,14 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from ingest.checks import parse_timestamp
-from ingest.csv_text import SchemaDriftError, parse_csv
+from ingest.checks import excerpt, parse_timestamp
+from ingest.csv_text import SchemaDriftError, fold_header, parse_csv
 from ingest.http_client import FeedClient, FeedError, Payload
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
@@ -98,11 +98,11 @@ def _answer_code(q: Question, value: str) -> tuple[str | None, str | None]:
         try:
             number = int(folded)
         except ValueError:
-            return None, f"{q.id}: {value!r} is not a number on the {q.scale[0]}-{q.scale[1]} scale"
+            return None, f"{q.id}: {excerpt(value)} is not a number on the {q.scale[0]}-{q.scale[1]} scale"
         if q.scale[0] <= number <= q.scale[1]:
             return sys.intern(str(number)), None
         return None, f"{q.id}: {number} is outside the {q.scale[0]}-{q.scale[1]} scale"
-    return None, f"{q.id}: {value!r} is not one of the question's options"
+    return None, f"{q.id}: {excerpt(value)} is not one of the question's options"
 
 
 def postcode_lookup(con: duckdb.DuckDBPyConnection, postcodes: set[str]) -> dict[str, tuple[str, bool]]:
@@ -119,6 +119,25 @@ def postcode_lookup(con: duckdb.DuckDBPyConnection, postcodes: set[str]) -> dict
     finally:
         con.unregister("_wanted_postcodes")
     return {pcds.upper(): (lsoa, terminated) for pcds, lsoa, terminated in rows}
+
+
+GRACE = timedelta(days=31)
+
+
+def _fieldwork_window(doc: dict[str, Any], fetched_at: datetime) -> tuple[datetime | None, datetime]:
+    """Plausible submission times: fieldwork start − grace … min(fieldwork end + grace, fetch time + 1 day)."""
+    start = parse_timestamp(str(doc["fieldwork_start"])) if doc.get("fieldwork_start") else None
+    end = parse_timestamp(str(doc["fieldwork_end"])) if doc.get("fieldwork_end") else None
+    latest = fetched_at.astimezone(UTC) + timedelta(days=1)
+    if end is not None:
+        latest = min(latest, end + timedelta(days=1) + GRACE)
+    return (start - GRACE if start else None), latest
+
+
+def _lookup_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    if not table_exists(con, "raw", "ons_postcodes"):
+        return False
+    return bool(con.execute("SELECT count(*) FROM raw.ons_postcodes").fetchall()[0][0])
 
 
 class SurveyReader:
@@ -139,26 +158,34 @@ class SurveyReader:
         parsed = parse_csv(payload.content)
         if parsed.encoding != "utf-8":
             landing.notes.append(f"responses decoded as {parsed.encoding}")
+        if parsed.normalised_cells:
+            landing.notes.append(f"{parsed.normalised_cells} cell(s) NFKC-normalised (e.g. full-width digits)")
+        landing.physical_records = parsed.records
         columns = self._match_header(parsed.header, questions, survey_id)
         skipped_text = [q.id for q in columns if q and q.role == "question" and q.type == "text"]
         if skipped_text:
             landing.notes.append(f"free-text answers not ingested (may identify people): {skipped_text}")
+        window = _fieldwork_window(doc, payload.fetched_at)
 
         cells_by_row = [self._row(columns, cells, len(parsed.header)) for cells in parsed.rows]
         postcodes = {pc for cells, _ in cells_by_row if (pc := normalise_postcode(cells.get("@postcode")))}
         lookup = postcode_lookup(self.con, postcodes)
-        if postcodes and not lookup:
-            landing.notes.append("postcode lookup not loaded yet: LSOA left empty (load area profiles first)")
+        if postcodes and not lookup and not _lookup_loaded(self.con):
+            raise FeedError(self.client.source, payload.url,
+                            "the ONS postcode lookup (raw.ons_postcodes) is not loaded, so no respondent could get "
+                            "an LSOA; load area profiles first (refusing to land every postcode as 'unknown')")
 
         response_counts = Counter(cells.get("@response_id") for cells, _ in cells_by_row)
         first_seen: dict[str, tuple[str, ...]] = {}
         respondents: list[dict[str, Any]] = []
         # answers are kept column-wise: at England scale there are ~10 million per survey
         answers: dict[str, list[str]] = {"response_id": [], "question_id": [], "answer_code": []}
-        for line_no, (cells, problem) in enumerate(cells_by_row, start=2):
+        line_no = 1
+        for index, (cells, problem) in enumerate(cells_by_row):
+            line_no += 1
             landing.received += 1
-            respondent, row_answers, reason = self._respondent(survey_id, columns, cells, lookup)
-            reason = problem or reason
+            respondent, row_answers, reason = self._respondent(survey_id, columns, cells, lookup, window)
+            reason = parsed.row_problems.get(index) or problem or reason
             rid = cells.get("@response_id")
             if reason is None and rid and response_counts[rid] > 1:
                 signature = tuple(sorted(cells.items()))
@@ -167,13 +194,22 @@ class SurveyReader:
                               else "duplicate response id with different answers")
                 else:
                     first_seen[rid] = signature
+            swallowed = parsed.swallowed.get(index, 0)
+            for extra in range(1, swallowed + 1):  # each swallowed line is a record: count it, never drop it
+                landing.received += 1
+                landing.quarantine.append(QuarantineRecord(
+                    entity="survey_response", reason=f"inside a quoted field opened on line {line_no} that never "
+                    "closes; the line could not be parsed", record_key=f"{survey_id}:line {line_no + extra}",
+                    record={"line": line_no + extra}, payload_sha256=payload.sha256))
             if reason:
                 landing.quarantine.append(QuarantineRecord(
                     entity="survey_response", reason=reason, record_key=f"{survey_id}:{rid or f'line {line_no}'}",
                     record={"line": line_no, **respondent, "answers": dict(row_answers)},
                     payload_sha256=payload.sha256,
                 ))
+                line_no += swallowed
                 continue
+            line_no += swallowed
             respondents.append(respondent)
             for question_id, code in row_answers:
                 answers["response_id"].append(rid)
@@ -188,12 +224,12 @@ class SurveyReader:
     def _match_header(header: list[str], questions: list[Question], survey_id: str) -> list[Question | None]:
         by_name: dict[str, Question] = {}
         for q in questions:
-            by_name[q.id.casefold()] = q
-            by_name[q.text.strip().casefold()] = q
+            by_name[fold_header(q.id)] = q
+            by_name[fold_header(q.text)] = q
         matched: list[Question | None] = []
         unknown: list[str] = []
         for h in header:
-            q = by_name.get(h.strip().casefold())
+            q = by_name.get(fold_header(h))
             if q is None:
                 unknown.append(h)
             matched.append(q)
@@ -219,15 +255,22 @@ class SurveyReader:
         return out, problem
 
     def _respondent(self, survey_id: str, columns: list[Question | None], cells: dict[str, str],
-                    lookup: dict[str, tuple[str, bool]]) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
+                    lookup: dict[str, tuple[str, bool]], window: tuple[datetime | None, datetime]
+                    ) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
         reason: str | None = None
         rid = cells.get("@response_id")
         submitted = parse_timestamp(cells.get("@submitted_at"))
         if not rid:
             reason = "response id is missing"
         elif cells.get("@submitted_at") and submitted is None:
-            reason = f"submitted_at {cells['@submitted_at']!r} is not a date"
+            reason = f"submitted_at {excerpt(cells['@submitted_at'])} is not a date"
+        elif submitted is not None and submitted > window[1]:
+            reason = "submitted_at is after the end of fieldwork (plus 31 days' grace) or after the export was fetched"
+        elif submitted is not None and window[0] is not None and submitted < window[0]:
+            reason = "submitted_at is before the start of fieldwork (less 31 days' grace)"
         dob = parse_dob(cells.get("@dob"))
+        if reason is None and dob is not None and dob > (submitted or window[1]).date():
+            reason = "date of birth is after the submission date"
         postcode = normalise_postcode(cells.get("@postcode"))
         if cells.get("@postcode") is None:
             status, lsoa = "missing", None
