@@ -16,6 +16,8 @@ import email.utils
 import hashlib
 import json
 import logging
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -197,23 +199,30 @@ class FeedClient:
             raise FeedError(self.source, url, f"body of {declared} bytes exceeds the cap of {self.max_bytes}")
         chunks: list[bytes] = []
         total = 0
-        deadline = time.monotonic() + self.deadline_seconds
+        expired = threading.Event()
+        watchdog = threading.Timer(self.deadline_seconds, _abort, (response, expired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             for chunk in response.iter_content(chunk_size=1 << 16):
-                if time.monotonic() > deadline:
-                    raise FeedError(self.source, url, f"body not complete within the overall deadline of "
-                                                      f"{self.deadline_seconds:g}s ({total} bytes so far)")
+                if expired.is_set():
+                    break
                 total += len(chunk)
                 if total > self.max_bytes:
                     raise FeedError(self.source, url, f"body exceeds the cap of {self.max_bytes} bytes")
                 chunks.append(chunk)
-        except requests.exceptions.ChunkedEncodingError as exc:
-            raise FeedError(self.source, url, f"body was cut short ({exc})") from exc
-        except requests.ConnectionError as exc:
-            raise FeedError(self.source, url, f"connection lost while reading body ({exc})") from exc
+        except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError) as exc:
+            if not expired.is_set():
+                kind = "body was cut short" if isinstance(exc, requests.exceptions.ChunkedEncodingError) \
+                    else "connection lost while reading body"
+                raise FeedError(self.source, url, f"{kind} ({exc})") from exc
         finally:
-            leftover = _bytes_after_body(response)
+            watchdog.cancel()
+            leftover = False if expired.is_set() else _bytes_after_body(response)
             response.close()
+        if expired.is_set():
+            raise FeedError(self.source, url, f"body not complete within the overall deadline of "
+                                              f"{self.deadline_seconds:g}s ({total} bytes so far)")
         content = b"".join(chunks)
         if declared and declared.isdigit() and len(content) < int(declared):
             raise FeedError(self.source, url, f"body was cut short: {len(content)} of {declared} bytes")
@@ -221,6 +230,16 @@ class FeedClient:
             raise FeedError(self.source, url, f"Content-Length {declared} is shorter than the body the server sent "
                                               "(more bytes followed it): the body would be silently cut")
         return content
+
+
+def _abort(response: requests.Response, expired: threading.Event) -> None:
+    """Deadline reached: shut the socket so a read blocked on a trickling body returns at once."""
+    expired.set()
+    try:
+        sock = response.raw._fp.fp.raw._sock
+        sock.shutdown(socket.SHUT_RDWR)
+    except (AttributeError, OSError):
+        pass
 
 
 def _bytes_after_body(response: requests.Response) -> bool:
