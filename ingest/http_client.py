@@ -11,11 +11,11 @@ must be on that origin too — a 302 to another host is refused, never accepted 
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import hashlib
 import json
 import logging
+import os
 import socket
 import threading
 import time
@@ -200,6 +200,7 @@ class FeedClient:
         chunks: list[bytes] = []
         total = 0
         expired = threading.Event()
+        sock = _socket_of(response) if declared and declared.isdigit() else None
         watchdog = threading.Timer(self.deadline_seconds, _abort, (response, expired))
         watchdog.daemon = True
         watchdog.start()
@@ -218,7 +219,7 @@ class FeedClient:
                 raise FeedError(self.source, url, f"{kind} ({exc})") from exc
         finally:
             watchdog.cancel()
-            leftover = False if expired.is_set() else _bytes_after_body(response)
+            leftover = False if expired.is_set() else _bytes_after_body(sock)
             response.close()
         if expired.is_set():
             raise FeedError(self.source, url, f"body not complete within the overall deadline of "
@@ -242,26 +243,26 @@ def _abort(response: requests.Response, expired: threading.Event) -> None:
         pass
 
 
-def _bytes_after_body(response: requests.Response) -> bool:
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """A duplicate of the connection's socket, so it can still be inspected after the body is read."""
+    try:
+        original = response.raw._fp.fp.raw._sock
+        return socket.socket(fileno=os.dup(original.fileno()))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _bytes_after_body(sock: socket.socket | None) -> bool:
     """True if the server sent bytes beyond the declared Content-Length (they would be silently dropped).
 
-    After a length-delimited body, nothing more may arrive on the connection before the next request;
-    a non-blocking peek at the socket tells whether it did.
+    After a length-delimited body nothing more may arrive before the next request; a non-blocking peek
+    at the connection's socket tells whether it did.
     """
-    try:
-        fp = response.raw._fp  # http.client.HTTPResponse
-        reader = fp.fp if fp is not None else None
-        sock = reader.raw._sock if reader is not None else None
-    except AttributeError:
-        return False
     if sock is None:
         return False
-    timeout = sock.gettimeout()
     try:
-        sock.settimeout(0)  # peek without blocking: buffered bytes, or bytes already on the socket
-        return bool(reader.peek(1))
-    except (OSError, ValueError):
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except OSError:  # BlockingIOError: nothing more was sent
         return False
     finally:
-        with contextlib.suppress(OSError):
-            sock.settimeout(timeout)
+        sock.close()
