@@ -201,7 +201,7 @@ def _harvest_surveys(client: FeedClient, source: Source, con: duckdb.DuckDBPyCon
     gets a ``failed`` ledger row saying so — one index response never retires anything.
     """
     entries, problems = fetch_index(client, source.path)
-    reader = SurveyReader(client, Pseudonymiser(load_key()), con)
+    reader = SurveyReader(client, Pseudonymiser(load_key()), con, source.accept_relabelled)
     retired = set(source.retired)
     current: set[str] = set()
     for label, problem in problems:

@@ -32,6 +32,7 @@ class Source:
     page_size: int | None = None  # records per page (per_page / RPDE limit); None: the feed's default
     fetch_deadline: float = 900.0  # seconds one HTTP body may take in total (a trickling body fails)
     retired: tuple[str, ...] = ()  # sub-sources (e.g. survey ids) retired by an explicit decision
+    accept_relabelled: tuple[str, ...] = ()  # surveys whose changed option labels were reviewed and accepted
 
 
 def load_sources(path: Path) -> list[Source]:
@@ -62,15 +63,16 @@ def load_sources(path: Path) -> list[Source]:
             max_shrink=float(merged.get("max_shrink", 0.5)),
             page_size=int(merged["page_size"]) if merged.get("page_size") else None,
             fetch_deadline=float(merged.get("fetch_deadline", 900)),
-            retired=_retired(path, merged),
+            retired=_retired(path, merged, "retired"),
+            accept_relabelled=_retired(path, merged, "accept_relabelled"),
         ))
     return sources
 
 
-def _retired(path: Path, merged: dict[str, Any]) -> tuple[str, ...]:
-    value = merged.get("retired") or []
+def _retired(path: Path, merged: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = merged.get(key) or []
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise RegistryError(f"{path}: source {merged['id']}: 'retired' must be a list of ids")
+        raise RegistryError(f"{path}: source {merged['id']}: '{key}' must be a list of ids")
     return tuple(value)
 
 

@@ -326,3 +326,17 @@ def test_trickling_body_hits_the_overall_deadline(env, proxy, monkeypatch, tmp_p
 def test_private_warehouse_is_not_world_readable(env, proxy):
     harvest(proxy)
     assert env.stat().st_mode & 0o007 == 0
+
+
+def test_renumbered_options_are_refused(env, proxy):
+    doc = json.loads(upstream(proxy, QUEST))
+    column = next(c for c in doc["columns"] if len(c.get("options") or []) >= 2)
+    first, second = column["options"][0], column["options"][1]
+    first["label"], second["label"] = second.get("label"), first.get("label")  # same codes, swapped meanings
+    proxy.rules[QUEST] = {"body": json.dumps(doc).encode(), "headers": {"Content-Type": "application/json"}}
+    before = respondents(env)
+    _, error = harvest(proxy)
+    assert error and "changed meaning" in error
+    assert latest(env, f"surveys/{HEALTH}")["status"] == "failed"
+    assert respondents(env) == before
+    others_loaded(env, HEALTH)

@@ -134,6 +134,35 @@ def _fieldwork_window(doc: dict[str, Any], fetched_at: datetime) -> tuple[dateti
     return (start - GRACE if start else None), latest
 
 
+def check_option_meanings(con: duckdb.DuckDBPyConnection, doc: dict[str, Any], survey_id: str,
+                          source: str) -> None:
+    """Refuse a questionnaire whose option codes changed meaning since the last accepted load.
+
+    Mappings and answers are keyed by option code; an agency that renumbers options (code 1 was "Very
+    satisfied", is now "Very dissatisfied") would silently invert a measure. Codes and labels are pinned
+    by the previous load; a changed pair is refused until the mapping is reviewed and the survey is listed
+    under ``accept_relabelled`` of its source in config/sources.yml.
+    """
+    if not table_exists(con, "raw", "survey_options"):
+        return
+    before = {(q, c): (label or "") for q, c, label in con.execute(
+        "SELECT question_id, option_code, option_label FROM raw.survey_options WHERE _source = ?", [source]).fetchall()}
+    if not before:
+        return
+    changed = []
+    for col in doc.get("columns") or []:
+        for opt in col.get("options") or []:
+            key = (str(col.get("id")), str(opt.get("code")).strip())
+            label = str(opt.get("label") or "")
+            if key in before and fold_header(before[key]) != fold_header(label):
+                changed.append(f"{key[0]} code {key[1]}: {before[key]!r} → {label!r}")
+    if changed:
+        raise SchemaDriftError(
+            f"{survey_id}: option code(s) changed meaning since the last load ({'; '.join(changed[:5])}"
+            f"{' …' if len(changed) > 5 else ''}); refusing to map answers by code. Review "
+            f"config/survey_mappings/{survey_id}.yml, then list {survey_id} under 'accept_relabelled' of the source")
+
+
 def _lookup_loaded(con: duckdb.DuckDBPyConnection) -> bool:
     if not table_exists(con, "raw", "ons_postcodes"):
         return False
@@ -143,16 +172,20 @@ def _lookup_loaded(con: duckdb.DuckDBPyConnection) -> bool:
 class SurveyReader:
     """Reads one survey (questionnaire + responses) into a Landing."""
 
-    def __init__(self, client: FeedClient, pseudonymiser: Pseudonymiser, con: duckdb.DuckDBPyConnection):
+    def __init__(self, client: FeedClient, pseudonymiser: Pseudonymiser, con: duckdb.DuckDBPyConnection,
+                 accept_relabelled: tuple[str, ...] = ()):
         self.client = client
         self.pseudo = pseudonymiser
         self.con = con
+        self.accept_relabelled = set(accept_relabelled)
 
     def read(self, entry: dict[str, Any], context: LoadContext) -> Landing:
         survey_id = str(entry["survey_id"])
         landing = Landing(context=context, received=0, loaded=0)
         doc, q_payload = self.client.get_json(entry["questionnaire"])
         questions = parse_questionnaire(doc, survey_id)
+        if survey_id not in self.accept_relabelled:
+            check_option_meanings(self.con, doc, survey_id, context.source)
         payload = self.client.get(entry["responses"])
         landing.payloads += [q_payload, payload]
         parsed = parse_csv(payload.content)

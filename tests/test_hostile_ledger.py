@@ -1,0 +1,129 @@
+"""Ledger discipline under hostile conditions: lock contention, clock skew, key policy, typed rows, sequence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+
+from ingest.harvest import HarvestError, harvest_source
+from ingest.pseudonymise import MissingKeyError, key_problem, load_key
+from tests.conftest import REPO, TEST_HASH_KEY, reset_server, use_var_dir
+from warehouse.settings import get_settings
+
+
+def test_locked_warehouse_failure_is_spooled_then_lands_in_the_ledger(tmp_path, monkeypatch, demo_url):
+    use_var_dir(monkeypatch, tmp_path)
+    monkeypatch.setenv("CG_WAREHOUSE_LOCK_WAIT_SECONDS", "0")
+    reset_server(demo_url)
+    path = get_settings().warehouse_path
+    path.parent.mkdir(parents=True)
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys, time
+        con = duckdb.connect({str(path)!r})
+        print("locked", flush=True)
+        sys.stdin.read()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(HarvestError, match="lock"):
+            harvest_source("directory_council", base_url=demo_url)
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert path.with_name(path.name + ".failed_loads.jsonl").exists()
+    harvest_source("directory_nhs", base_url=demo_url)  # the next writer drains the spool
+    con = duckdb.connect(str(path), read_only=True)
+    rows = con.execute("SELECT source, status, error FROM meta.load_ledger ORDER BY seq").fetchall()
+    con.close()
+    assert rows[0][0] == "directory_council" and rows[0][1] == "failed" and "lock" in rows[0][2].lower()
+    assert rows[-1][:2] == ("directory_nhs", "loaded")
+    assert not path.with_name(path.name + ".failed_loads.jsonl").exists()
+
+
+def test_future_timestamp_cannot_hide_a_later_failure(tmp_path, monkeypatch, demo_url):
+    from warehouse import run_summary
+
+    use_var_dir(monkeypatch, tmp_path)
+    reset_server(demo_url)
+    harvest_source("directory_council", base_url=demo_url)
+    path = get_settings().warehouse_path
+    con = duckdb.connect(str(path))
+    skewed = datetime.now(UTC) + timedelta(days=400)
+    con.execute("UPDATE meta.load_ledger SET finished_at = ?, started_at = ? WHERE source = 'directory_council'",
+                [skewed, skewed])
+    con.close()
+    requests = __import__("requests")
+    requests.post(f"{demo_url}/_control/faults", json={"path_prefix": "/directories/council/", "mode": "status",
+                                                       "status": 503, "count": -1}, timeout=5).raise_for_status()
+    try:
+        with pytest.raises(HarvestError):
+            harvest_source("directory_council", base_url=demo_url)
+    finally:
+        reset_server(demo_url)
+    summary = run_summary.collect("no-run")
+    load = next(x for x in summary["loads"] if x["source"] == "directory_council")
+    assert load["status"] == "failed" and "503" in load["error"]
+    assert [w["source"] for w in summary["clock_warnings"]] == ["directory_council"]
+    assert "CLOCK" in run_summary.render(summary)
+
+
+def test_change_counts_are_typed_ledger_columns(tmp_path, monkeypatch, demo_url):
+    use_var_dir(monkeypatch, tmp_path)
+    reset_server(demo_url)
+    harvest_source("bureau_north_vacancies", base_url=demo_url)
+    con = duckdb.connect(str(get_settings().warehouse_path), read_only=True)
+    new, pages, received = con.execute("SELECT new, pages, received FROM meta.load_ledger "
+                                       "WHERE source = 'bureau_north_vacancies'").fetchone()
+    con.close()
+    assert pages >= 1 and 0 < new <= received
+
+
+@pytest.mark.parametrize("key", [
+    "common-ground-demo-key-not-for-production",  # the demo key, published in this repository
+    "change-me-at-least-16-characters",  # the old deploy/.env.example placeholder
+    "CHANGE-ME-generate-with-secrets-token-urlsafe-48",  # the current placeholder
+    "0123456789abcdef0123",  # 20 characters
+    "a" * 40,  # long but not random
+])
+def test_placeholder_short_and_demo_keys_are_refused_outside_the_demo(monkeypatch, key):
+    monkeypatch.delenv("CG_DEMO_MODE", raising=False)
+    monkeypatch.setenv("CG_HASH_KEY", key)
+    with pytest.raises(MissingKeyError, match="refused"):
+        load_key()
+
+
+def test_demo_mode_accepts_the_demo_key_and_a_real_key_is_accepted(monkeypatch):
+    monkeypatch.setenv("CG_DEMO_MODE", "1")
+    monkeypatch.setenv("CG_HASH_KEY", "common-ground-demo-key-not-for-production")
+    assert load_key()
+    monkeypatch.delenv("CG_DEMO_MODE")
+    import secrets
+
+    monkeypatch.setenv("CG_HASH_KEY", secrets.token_urlsafe(48))
+    assert load_key()
+    assert key_problem(TEST_HASH_KEY, demo=False) is None
+
+
+def test_env_example_placeholder_is_refused():
+    line = next(x for x in (REPO / "deploy" / ".env.example").read_text().splitlines()
+                if x.startswith("CG_HASH_KEY="))
+    assert key_problem(line.split("=", 1)[1], demo=False)
+
+
+def test_meta_tables_have_one_owner():
+    """No module other than warehouse/meta.py creates a meta.* table."""
+    offenders = []
+    for path in list((REPO / "ingest").rglob("*.py")) + list((REPO / "warehouse").rglob("*.py")) + \
+            list((REPO / "expectations").rglob("*.py")):
+        if path.name == "meta.py":
+            continue
+        text = path.read_text()
+        if "CREATE TABLE IF NOT EXISTS meta." in text or "CREATE SCHEMA IF NOT EXISTS meta" in text:
+            offenders.append(path.name)
+    assert offenders == []
