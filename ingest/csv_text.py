@@ -108,7 +108,7 @@ def parse_csv(content: bytes) -> CsvRows:
             continue
         index = len(out.rows)
         problem = _row_problem(row, width)
-        spanned = _swallowed_lines(row, width)
+        spanned = _swallowed_lines(row, width) if len(row) != width else 0
         if spanned:
             out.swallowed[index] = spanned
             problem = (f"a quoted field never closes and swallowed the next {spanned} line(s)"
@@ -123,6 +123,8 @@ def parse_csv(content: bytes) -> CsvRows:
             and last not in out.swallowed:
         out.row_problems.setdefault(last, "a quoted field is still open at the end of the file")
         out.swallowed[last] = len([line for line in out.rows[last][-1].split("\n")[1:] if line.strip()])
+        if not out.swallowed[last]:
+            del out.swallowed[last]
     out.physical_lines = sum(1 for line in text.split("\n")[1:] if line.strip())
     bad = sum(1 for i in out.row_problems if "invalid" in out.row_problems[i])
     if bad:
@@ -140,7 +142,11 @@ def _row_problem(row: list[str], width: int) -> str | None:
 
 
 def _swallowed_lines(row: list[str], width: int) -> int:
-    """Lines inside one cell that look like whole CSV rows (an unclosed quote), else 0."""
+    """Lines inside one cell that look like whole CSV rows (an unclosed quote), else 0.
+
+    Only asked of rows whose width is wrong (or, below, of the last row when a quote is still open at the
+    end of the file): a well-formed multi-line cell keeps its row the header's width.
+    """
     if width < 2:
         return 0
     for cell in row:
