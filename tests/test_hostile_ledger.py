@@ -127,3 +127,30 @@ def test_meta_tables_have_one_owner():
         if "CREATE TABLE IF NOT EXISTS meta." in text or "CREATE SCHEMA IF NOT EXISTS meta" in text:
             offenders.append(path.name)
     assert offenders == []
+
+
+def test_write_failure_keeps_the_real_cause_in_the_ledger(tmp_path, demo_url):
+    """A file-size limit (EFBIG, the same failure path as a full disk) makes the commit fail; the ledger
+    row must carry the real cause, not `cannot rollback - no transaction is active`."""
+    reset_server(demo_url)
+    script = textwrap.dedent(f"""
+        import os, resource, signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (3_000_000, 3_000_000))
+        from ingest.harvest import HarvestError, harvest_source
+        try:
+            harvest_source("ons_area", base_url={demo_url!r})
+            print("RESULT loaded")
+        except HarvestError as exc:
+            print("RESULT failed", exc)
+    """)
+    env = {"CG_VAR_DIR": str(tmp_path), "CG_HASH_KEY": TEST_HASH_KEY, "PATH": "/usr/bin:/bin",
+           "DO_NOT_TRACK": "1", "CG_DUCKDB_MEMORY_LIMIT": "1GB"}
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=300).stdout
+    assert "RESULT failed" in out and "File too large" in out
+    con = duckdb.connect(str(tmp_path / "warehouse" / "private.duckdb"), read_only=True)
+    (status, error), = con.execute("SELECT status, error FROM meta.load_ledger WHERE source = 'ons_area'").fetchall()
+    con.close()
+    assert status == "failed"
+    assert "File too large" in error.split("(rollback also failed")[0]  # the cause first, never masked
