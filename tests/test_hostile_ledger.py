@@ -154,3 +154,22 @@ def test_write_failure_keeps_the_real_cause_in_the_ledger(tmp_path, demo_url):
     con.close()
     assert status == "failed"
     assert "File too large" in error.split("(rollback also failed")[0]  # the cause first, never masked
+
+
+def test_mapping_pins_code_and_label(tmp_path):
+    import pandas as pd
+
+    from analytics.survey_mappings import MappingError, check_pinned_labels, load_mappings, read_question_bank
+
+    mappings = load_mappings(REPO / "config" / "survey_mappings", read_question_bank())
+    pinned = [m for m in mappings if m.labels]
+    assert pinned, "at least one real mapping pins its labels"
+    m = pinned[0]
+    options = pd.DataFrame([{"survey_id": m.survey_id, "question_id": m.question_id, "option_code": c,
+                             "option_label": label} for c, label in m.labels.items()])
+    check_pinned_labels(mappings, options)  # unchanged meaning: accepted
+    first, second = list(m.labels)[:2]
+    swapped = options.copy()
+    swapped.loc[swapped["option_code"] == first, "option_label"] = m.labels[second]
+    with pytest.raises(MappingError, match="meaning changed"):
+        check_pinned_labels(mappings, swapped)
