@@ -70,6 +70,9 @@ def parse_timestamp(value: str | None) -> datetime | None:
 MAX_REASON_CHARS = 300
 MAX_VALUE_CHARS = 40
 _CLEAR_PATTERNS = (
+    # a quoted value after an identifying field's name: "postcode 'GL1 2A' is malformed"
+    (re.compile(r"\b(postcode|e-?mail|surname|first_name|name|dob|date of birth)(\w*[\s:=]+)(['\"]).*?\3",
+                re.IGNORECASE), r"\1\2<masked>"),
     (re.compile(r"[^\s@'\"<>]+@[^\s@'\"<>]+"), "<email>"),
     (re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}\b", re.IGNORECASE), "<postcode>"),
     (re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b"), "<date>"),

@@ -173,3 +173,17 @@ def test_mapping_pins_code_and_label(tmp_path):
     swapped.loc[swapped["option_code"] == first, "option_label"] = m.labels[second]
     with pytest.raises(MappingError, match="meaning changed"):
         check_pinned_labels(mappings, swapped)
+
+
+@pytest.mark.parametrize(("reason", "leak"), [
+    ("postcode 'GL1 2A' is malformed", "GL1 2A"),
+    ("Q3: 'write to jo.bloggs@example.org' is not one of the question's options", "jo.bloggs@example.org"),
+    ("submitted_at '31/02/1961' is not a date", "31/02/1961"),
+    ("Q4: 'KK4 2HZ' is not a number", "KK4 2HZ"),
+    ("x" * 100_000, "x" * 400),
+])
+def test_quarantine_reasons_are_bounded_and_masked(reason, leak):
+    from ingest.checks import MAX_REASON_CHARS, safe_reason
+
+    safe = safe_reason(reason)
+    assert leak not in safe and len(safe) <= MAX_REASON_CHARS
