@@ -340,3 +340,35 @@ def test_renumbered_options_are_refused(env, proxy):
     assert latest(env, f"surveys/{HEALTH}")["status"] == "failed"
     assert respondents(env) == before
     others_loaded(env, HEALTH)
+
+
+# --- the same cases through the demo server's own fault injection (what `make run` users can try) ---------
+
+@pytest.mark.parametrize(("mode", "check"), [
+    ("long_body", "Content-Length"),
+    ("duplicate_header", "duplicate or near-duplicate"),
+    ("unclosed_quote", None),
+])
+def test_demo_server_fault_modes(env, demo_url, mode, check):
+    import requests
+
+    reset_server(demo_url)
+    requests.post(f"{demo_url}/_control/faults", json={"path_prefix": RESP, "mode": mode}, timeout=5).raise_for_status()
+    try:
+        with pytest.raises(HarvestError) if check else _nothing():
+            harvest_source("surveys", base_url=demo_url)
+    finally:
+        reset_server(demo_url)
+    row = latest(env, f"surveys/{HEALTH}")
+    if check:
+        assert row["status"] == "failed" and check in row["error"]
+    else:
+        assert row["status"] == "loaded" and row["received"] == row["physical_records"]
+        assert row["received"] == row["loaded"] + row["quarantined"] and row["quarantined"] >= 38
+    others_loaded(env, HEALTH)
+
+
+def _nothing():
+    import contextlib
+
+    return contextlib.nullcontext()
