@@ -219,7 +219,7 @@ class FeedClient:
                 raise FeedError(self.source, url, f"{kind} ({exc})") from exc
         finally:
             watchdog.cancel()
-            leftover = False if expired.is_set() else _bytes_after_body(sock)
+            leftover = _bytes_after_body(sock) if not expired.is_set() else bool(sock and sock.close())
             response.close()
         if expired.is_set():
             raise FeedError(self.source, url, f"body not complete within the overall deadline of "
