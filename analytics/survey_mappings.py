@@ -55,6 +55,7 @@ class QuestionMapping:
     excluded: dict[str, str] = field(default_factory=dict)  # agency code -> reason
     valence: dict[str, str] = field(default_factory=dict)  # agency-only questions: agency code -> valence
     file: str = ""
+    labels: dict[str, str] = field(default_factory=dict)  # agency code -> pinned option label
 
 
 def _schema_validator() -> Any:
@@ -148,7 +149,8 @@ def parse_file(path: Path, bank_codes: dict[str, set[str]] | None,
                                     f"(allowed: {', '.join(sorted(bank_codes[measure]))})")
         out.append(QuestionMapping(survey_id, question_id, "mapped", measure_id=measure,
                                    scale_identity=spec.get("scale") == "identity", reason=spec.get("note"),
-                                   responses=responses, excluded=excluded, file=name))
+                                   responses=responses, excluded=excluded, file=name,
+                                   labels=dict(spec.get("labels") or {})))
     return out
 
 
@@ -185,6 +187,29 @@ def load_mappings(directory: Path, bank: pd.DataFrame | None = None) -> list[Que
     return out
 
 
+def check_pinned_labels(mappings: Iterable[QuestionMapping], options: pd.DataFrame) -> None:
+    """Refuse mappings whose pinned labels no longer match the questionnaire's options.
+
+    A mapping keyed by code alone inverts a measure when an agency renumbers its options; a mapping that
+    pins ``labels`` is checked code *and* label against the landed options (``survey_id, question_id,
+    option_code, option_label``). Raises MappingError naming every changed code.
+    """
+    landed = {(str(s), str(q), str(c)): str(label or "") for s, q, c, label in zip(
+        options["survey_id"], options["question_id"], options["option_code"], options["option_label"], strict=True)}
+    problems = []
+    for m in mappings:
+        for code, label in m.labels.items():
+            now = landed.get((m.survey_id, m.question_id, code))
+            if now is None:
+                problems.append(f"{m.file}: questions/{m.question_id}: pinned code {code!r} ({label!r}) is no longer "
+                                "an option of the questionnaire")
+            elif " ".join(now.casefold().split()) != " ".join(label.casefold().split()):
+                problems.append(f"{m.file}: questions/{m.question_id}: code {code!r} is pinned to {label!r} but the "
+                                f"questionnaire now labels it {now!r} — the meaning changed; review the mapping")
+    if problems:
+        raise MappingError(problems)
+
+
 def question_frame(mappings: Iterable[QuestionMapping]) -> pd.DataFrame:
     """One row per (survey, question) named by a mapping file."""
     rows = [{"survey_id": m.survey_id, "question_id": m.question_id, "mapping_status": m.status,
@@ -206,7 +231,8 @@ def scale_ranges(questions: pd.DataFrame) -> dict[tuple[str, str], tuple[int, in
 
 
 def response_frame(mappings: Iterable[QuestionMapping], bank: pd.DataFrame,
-                   scales: dict[tuple[str, str], tuple[int, int]] | None = None) -> pd.DataFrame:
+                   scales: dict[tuple[str, str], tuple[int, int]] | None = None,
+                   options: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (survey, question, agency code) the mapping files decide.
 
     ``response_status``: ``mapped`` (to ``canonical_code``), ``excluded`` (deliberately not harmonised,
@@ -214,6 +240,9 @@ def response_frame(mappings: Iterable[QuestionMapping], bank: pd.DataFrame,
     identity`` expands to every integer of the question's scale (``scales``, from the questionnaire)
     that is also a canonical code; explicit ``responses`` win over the expansion.
     """
+    mappings = list(mappings)
+    if options is not None:
+        check_pinned_labels(mappings, options)
     valence = {(m, c): v for m, c, v in zip(bank["measure_id"], bank["response_code"], bank["valence"],
                                               strict=True)}
     bank_codes = _bank_codes(bank) or {}

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-BENCH_KEY = "benchmark-hash-key-not-secret"
+BENCH_KEY = "benchmark-hash-key-not-secret-32b"
 
 
 @dataclass

@@ -37,9 +37,13 @@ MODES: dict[str, tuple[dict[str, Any], str]] = {
     "encoding": ({"to": "cp1252"}, "CSV: re-encode the body (cp1252, utf-8-sig, utf-16)"),
     "rpde_backwards": ({}, "RPDE: a page whose modified timestamps go backwards"),
     "duplicate_ids": ({"n": 2}, "repeat the first n records/rows of the page"),
+    "long_body": ({"fraction": 0.62}, "declare a Content-Length shorter than the body, then send the whole body"),
+    "unclosed_quote": ({"from_end": 40}, "CSV: a quote opens N lines from the end and never closes"),
+    "duplicate_header": ({"column": None}, "CSV: the last header becomes a case/whitespace variant of another"),
 }
 PRE_RESPONSE = {"status", "retry_after", "delay"}
-CSV_MODES = {"empty", "drop_column", "rename_column", "extra_column", "wrong_type", "encoding", "duplicate_ids"}
+CSV_MODES = {"empty", "drop_column", "rename_column", "extra_column", "wrong_type", "encoding", "duplicate_ids",
+             "unclosed_quote", "duplicate_header"}
 RECORD_MODES = {"drop_column", "rename_column", "extra_column", "wrong_type", "duplicate_ids"}
 
 
@@ -216,13 +220,22 @@ def transform_csv(fault: Fault, body: bytes) -> bytes:
     elif mode == "extra_column":
         header = [*header, fault.param("column")]
         data = [[*r, str(fault.param("value"))] for r in data]
+    elif mode == "duplicate_header" and len(header) > 1:
+        copied = fault.param("column") or header[-2]
+        header = [*header[:-1], f" {copied.lower()} "]
     if mode == "encoding":
         encoding = str(fault.param("to"))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator=newline)
     writer.writerow(header)
     writer.writerows(data)
-    return out.getvalue().encode(encoding, errors="replace")
+    text = out.getvalue()
+    if mode == "unclosed_quote":
+        lines = text.split(newline)
+        at = max(1, len(lines) - 1 - int(fault.param("from_end")))
+        lines[at] = lines[at].replace(",", ',"', 1)
+        text = newline.join(lines)
+    return text.encode(encoding, errors="replace")
 
 
 def empty_document(doc: Any) -> Any:

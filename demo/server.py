@@ -279,12 +279,14 @@ class DemoHandler(BaseHTTPRequestHandler):
             declared = sent if fault.param("honest") else size
         elif mode == "oversize":
             declared = sent = int(fault.param("bytes"))
+        elif mode == "long_body":
+            declared = int(size * float(fault.param("fraction")))
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(declared))
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        if sent < declared:
+        if sent != declared:
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()

@@ -181,10 +181,9 @@ def run_gate(run_id: str, settings: Settings | None = None,
             else:
                 frame = con.execute(f"SELECT * FROM {spec.table}").df()
             results.append(validate_frame(spec, frame, context, reference, previous.get(spec.name), rows))
-        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        con.execute("""CREATE TABLE IF NOT EXISTS meta.gx_results (run_id VARCHAR, checked_at TIMESTAMPTZ,
-                       suite VARCHAR, table_name VARCHAR, success BOOLEAN, evaluated INTEGER, rows BIGINT,
-                       failed VARCHAR)""")
+        from warehouse.meta import ensure_meta
+
+        ensure_meta(con)
         con.execute("DELETE FROM meta.gx_results WHERE run_id = ?", [run_id])
         now = datetime.now(UTC)
         for r in results:

@@ -63,3 +63,33 @@ def parse_timestamp(value: str | None) -> datetime | None:
     if parsed is None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# --- quarantine reasons: bounded, and never carrying clear identifiers -----------------------------------
+
+MAX_REASON_CHARS = 300
+MAX_VALUE_CHARS = 40
+_CLEAR_PATTERNS = (
+    # a quoted value after an identifying field's name: "postcode 'GL1 2A' is malformed"
+    (re.compile(r"\b(postcode|e-?mail|surname|first_name|name|dob|date of birth)(\w*[\s:=]+)(['\"]).*?\3",
+                re.IGNORECASE), r"\1\2<masked>"),
+    (re.compile(r"[^\s@'\"<>]+@[^\s@'\"<>]+"), "<email>"),
+    (re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}\b", re.IGNORECASE), "<postcode>"),
+    (re.compile(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}\b"), "<date>"),
+)
+
+
+def excerpt(value: object, limit: int = MAX_VALUE_CHARS) -> str:
+    """A short repr of a cell value for a reason (long values are cut, line breaks shown)."""
+    text = str(value)
+    return repr(text if len(text) <= limit else text[:limit] + "…") + (f" ({len(text)} chars)"
+                                                                        if len(text) > limit else "")
+
+
+def safe_reason(reason: str) -> str:
+    """A quarantine reason of bounded length with e-mails, postcodes and dates masked."""
+    text = reason if len(reason) <= 4 * MAX_REASON_CHARS else reason[:4 * MAX_REASON_CHARS]
+    for pattern, mask in _CLEAR_PATTERNS:
+        text = pattern.sub(mask, text)
+    text = text.replace("\x00", "")
+    return text if len(text) <= MAX_REASON_CHARS else text[:MAX_REASON_CHARS - 1] + "…"

@@ -1,17 +1,39 @@
-"""Decode partner CSV exports and check their headers.
+"""Decode partner CSV exports, parse them with structural checks, and check their headers.
 
-Partners export from Excel and survey tools: UTF-8, UTF-8 with a BOM, or Windows-1252 with no marker
-at all. We detect rather than trust: BOM → utf-8-sig; valid UTF-8 → utf-8; otherwise cp1252.
+Partners export from Excel and survey tools: UTF-8, UTF-8 with a BOM, UTF-16 with a BOM, or Windows-1252
+with no marker at all. Decoding is decided per file and named in the outcome:
+
+- ``utf-8`` / ``utf-8-sig`` / ``utf-16``: the file decodes cleanly;
+- ``cp1252``: the file is not UTF-8 and holds no UTF-8 multi-byte sequence at all (a Windows export);
+- ``utf-8 (N row(s) with invalid bytes)``: a UTF-8 file with a few invalid bytes. It is **not** re-decoded
+  as cp1252 (that would silently change every accented name and break linkage); the rows holding the
+  bad bytes are reported in ``row_problems`` so the reader quarantines them.
+
+Structure is reconciled too: every physical line of the body is accounted for as part of a parsed row.
+A quoted field that never closes (and so swallows the rows after it) is detected — a cell spanning
+lines that look like CSV rows, or a quote still open at the end of the file — and its lines are reported
+in ``swallowed`` rather than vanishing into one giant cell. Cells are NFKC-normalised (full-width digits
+become ASCII digits); NUL bytes make a row a problem. Duplicate or near-duplicate headers (same text after
+case, whitespace and NFKC folding) are refused: with two ``Observation`` columns one silently wins.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+import sys
+import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+_INVALID = re.compile("[\udc80-\udcff]")
+FIELD_LIMIT = min(sys.maxsize, 1 << 30)  # a 200 KB free-text answer is data, not an error
+
+csv.field_size_limit(FIELD_LIMIT)
 
 
 class SchemaDriftError(ValueError):
@@ -19,13 +41,29 @@ class SchemaDriftError(ValueError):
 
 
 def decode_text(content: bytes) -> tuple[str, str]:
-    """Return (text, encoding) for a CSV body."""
+    """Return (text, encoding outcome) for a CSV body; see the module docstring for the outcomes.
+
+    Invalid bytes of a mostly-UTF-8 file are kept as lone surrogates (``surrogateescape``) so the rows
+    that hold them can be found and quarantined.
+    """
     if content.startswith(BOM):
-        return content[len(BOM):].decode("utf-8"), "utf-8-sig"
+        try:
+            return content[len(BOM):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError:
+            return content[len(BOM):].decode("utf-8", errors="surrogateescape"), "utf-8-sig (invalid bytes)"
+    if content.startswith(UTF16_BOMS):
+        return content.decode("utf-16"), "utf-16"
     try:
         return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        return content.decode("cp1252", errors="replace"), "cp1252"
+        if _UTF8_MULTIBYTE.search(content):
+            return content.decode("utf-8", errors="surrogateescape"), "utf-8 (invalid bytes)"
+        return content.decode("cp1252", errors="surrogateescape"), "cp1252"
+
+
+def fold_header(text: str) -> str:
+    """Header identity: NFKC, case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 @dataclass
@@ -33,18 +71,92 @@ class CsvRows:
     header: list[str]
     rows: list[list[str]]
     encoding: str
+    #: index into ``rows`` → problem (invalid bytes, NUL byte, unclosed quote …); the row must be quarantined
+    row_problems: dict[int, str] = field(default_factory=dict)
+    #: index into ``rows`` → physical lines swallowed by an unclosed quote in that row (beyond its first line)
+    swallowed: dict[int, int] = field(default_factory=dict)
+    physical_lines: int = 0  # non-blank lines after the header
+    normalised_cells: int = 0  # cells changed by NFKC (e.g. full-width digits)
+
+    @property
+    def records(self) -> int:
+        """Records the body holds: parsed rows plus the lines an unclosed quote swallowed."""
+        return len(self.rows) + sum(self.swallowed.values())
+
+
+def _normalise(cell: str) -> str:
+    return cell if cell.isascii() else unicodedata.normalize("NFKC", cell)
 
 
 def parse_csv(content: bytes) -> CsvRows:
-    """Parse a CSV body into a header and rows of strings (blank lines dropped)."""
+    """Parse a CSV body into a header and rows of strings (blank lines dropped), with structural checks."""
     text, encoding = decode_text(content)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [h.strip() for h in next(reader)]
+        header = [_normalise(h).strip() for h in next(reader)]
     except StopIteration:
         return CsvRows(header=[], rows=[], encoding=encoding)
-    rows = [row for row in reader if any(cell.strip() for cell in row)]
-    return CsvRows(header=header, rows=rows, encoding=encoding)
+    folded = [fold_header(h) for h in header]
+    duplicates = sorted({header[i] for i, f in enumerate(folded) if folded.count(f) > 1})
+    if duplicates:
+        raise SchemaDriftError(f"duplicate or near-duplicate column header(s) {duplicates}: refusing to guess "
+                               "which one holds the data")
+    width = len(header)
+    out = CsvRows(header=header, rows=[], encoding=encoding)
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        index = len(out.rows)
+        problem = _row_problem(row, width)
+        spanned = _swallowed_lines(row, width) if len(row) != width else 0
+        if spanned:
+            out.swallowed[index] = spanned
+            problem = (f"a quoted field never closes and swallowed the next {spanned} line(s)"
+                       if problem is None else problem)
+        normalised = [_normalise(cell) for cell in row]
+        out.normalised_cells += sum(1 for a, b in zip(row, normalised, strict=True) if a != b)
+        if problem:
+            out.row_problems[index] = problem
+        out.rows.append(normalised)
+    last = len(out.rows) - 1
+    if last >= 0 and out.rows[last] and "\n" in out.rows[last][-1] and text.count('"') % 2 \
+            and last not in out.swallowed:
+        out.row_problems.setdefault(last, "a quoted field is still open at the end of the file")
+        out.swallowed[last] = len([line for line in out.rows[last][-1].split("\n")[1:] if line.strip()])
+        if not out.swallowed[last]:
+            del out.swallowed[last]
+    out.physical_lines = sum(1 for line in text.split("\n")[1:] if line.strip())
+    bad = sum(1 for i in out.row_problems if "invalid" in out.row_problems[i])
+    if bad:
+        out.encoding = f"{encoding.split(' ')[0]} ({bad} row(s) with invalid bytes)"
+    return out
+
+
+def _row_problem(row: list[str], width: int) -> str | None:
+    for position, cell in enumerate(row, start=1):
+        if _INVALID.search(cell):
+            return f"column {position} holds invalid bytes for the file's encoding"
+        if "\x00" in cell:
+            return f"column {position} holds a NUL byte"
+    return None
+
+
+def _swallowed_lines(row: list[str], width: int) -> int:
+    """Lines inside one cell that look like whole CSV rows (an unclosed quote), else 0.
+
+    Only asked of rows whose width is wrong (or, below, of the last row when a quote is still open at the
+    end of the file): a well-formed multi-line cell keeps its row the header's width.
+    """
+    if width < 2:
+        return 0
+    for cell in row:
+        if "\n" not in cell:
+            continue
+        inner = cell.split("\n")[1:]
+        row_like = [line for line in inner if line.count(",") >= width - 1]
+        if row_like and len(row_like) * 2 >= len([line for line in inner if line.strip()]):
+            return len([line for line in inner if line.strip()])
+    return 0
 
 
 def map_header(header: Sequence[str], expected: dict[str, str], *, what: str) -> tuple[dict[str, int], list[str]]:
@@ -53,11 +165,11 @@ def map_header(header: Sequence[str], expected: dict[str, str], *, what: str) ->
     ``expected`` maps the partner's header text to our raw column name. A missing expected column is
     schema drift and raises; extra columns are returned so the caller can note them.
     """
-    folded = {h.strip().casefold(): i for i, h in enumerate(header)}
+    folded = {fold_header(h): i for i, h in enumerate(header)}
     positions: dict[str, int] = {}
     missing: list[str] = []
     for header_text, column in expected.items():
-        index = folded.get(header_text.casefold())
+        index = folded.get(fold_header(header_text))
         if index is None:
             missing.append(header_text)
         else:
@@ -66,6 +178,6 @@ def map_header(header: Sequence[str], expected: dict[str, str], *, what: str) ->
         raise SchemaDriftError(
             f"{what}: expected column(s) {missing} not found; header was {list(header)}"
         )
-    known = {h.casefold() for h in expected}
-    extra = [h for h in header if h.strip().casefold() not in known]
+    known = {fold_header(h) for h in expected}
+    extra = [h for h in header if fold_header(h) not in known]
     return positions, extra

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from ingest.csv_text import SchemaDriftError
 from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.boundaries import lookup_codes, read_boundaries
 from ingest.feeds.service_directories import read_directory
@@ -18,17 +22,28 @@ from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, re
 from ingest.feeds.volunteering_data_standard import read_vds_activities
 from ingest.file_client import client_for
 from ingest.http_client import FeedClient, FeedError
-from ingest.landing import Landing, LoadContext, archive_payloads, ensure_meta, record_failure, write_landing
+from ingest.landing import (
+    Landing,
+    LoadContext,
+    archive_payloads,
+    ensure_meta,
+    record_failure,
+    safe_folder_name,
+    write_landing,
+)
 from ingest.pseudonymise import Pseudonymiser, load_key
 from ingest.sources import Source, load_sources
 from warehouse.duck import first_row, write_connection
+from warehouse.meta import LedgerRow, record_retirement, spool_failure
 from warehouse.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 SURVEY_TABLES = ("survey_questionnaires", "survey_questions", "survey_options", "survey_respondents",
                  "survey_answers")
-FAILURES = (FeedError, SchemaDriftError, ValueError, KeyError, TypeError)
+FAILURES = (Exception,)  # every exception class ends as a `failed` ledger row (FeedError, _csv.Error, RecursionError,
+# duckdb.IOException …); only BaseExceptions that stop the process (KeyboardInterrupt, SystemExit) escape
+LOCK_WAIT_ENV = "CG_WAREHOUSE_LOCK_WAIT_SECONDS"
 
 
 class HarvestError(RuntimeError):
@@ -59,7 +74,8 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
     source = get_source(source_id, settings)
     run_key = run_key or new_run_key()
     client = client_for(source.id, base_url, connect_timeout=source.connect_timeout,  # file:// → FileClient
-                        read_timeout=source.read_timeout, max_bytes=source.max_bytes)
+                        read_timeout=source.read_timeout, max_bytes=source.max_bytes,
+                        deadline_seconds=source.fetch_deadline)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
 
@@ -72,17 +88,19 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
         paths = archive_payloads(landing, settings.landing_dir) if source.archive_payloads else None
         results.append(_brief(write_landing(con, landing, archived_paths=paths)))
 
-    def fail(con: duckdb.DuckDBPyConnection, ctx: LoadContext, exc: Exception) -> None:
-        message = f"{type(exc).__name__}: {exc}"
+    def fail(con: duckdb.DuckDBPyConnection | None, ctx: LoadContext, exc: BaseException | str) -> None:
+        message = exc if isinstance(exc, str) else describe_error(exc)
         log.error("[%s] load failed: %s", ctx.source, message)
-        record_failure(con, ctx, message)
+        _record_failure_anywhere(con, settings.warehouse_path, ctx, message)
         failures.append(f"{ctx.source}: {message}")
         results.append({"source": ctx.source, "load_id": ctx.load_id, "status": "failed", "error": message})
 
-    with client, write_connection(settings.warehouse_path) as con:
-        ensure_meta(con)
-        ctx = context()
+    ctx = context()
+    with client, _open_warehouse(settings.warehouse_path, lambda exc: fail(None, ctx, exc)) as con:
+        if con is None:
+            raise HarvestError("; ".join(failures))
         try:
+            ensure_meta(con)
             if source.protocol == "ons_area_bundle":
                 land(con, read_area_bundle(client, source, ctx))
             elif source.protocol == "area_boundaries":
@@ -101,7 +119,7 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
             elif source.protocol == "vds_activities":  # Volunteering Data Standard snapshot
                 land(con, read_vds_activities(client, source, ctx))
             elif source.protocol == "survey_index":
-                _harvest_surveys(client, source, con, context, land, fail)
+                _harvest_surveys(client, source, con, context, land, fail, results)
             else:  # the registry validates protocols, so this is a programming error
                 raise ValueError(f"no reader for protocol {source.protocol!r}")
         except FAILURES as exc:
@@ -117,7 +135,7 @@ def guard_shrink(con: duckdb.DuckDBPyConnection, landing: Landing, max_shrink: f
     if max_shrink >= 1.0:
         return
     row = first_row(con, """SELECT table_rows FROM meta.load_ledger WHERE source = ? AND status = 'loaded'
-                            ORDER BY finished_at DESC LIMIT 1""", [landing.context.source])
+                            ORDER BY seq DESC NULLS LAST, finished_at DESC LIMIT 1""", [landing.context.source])
     previous = json.loads(row[0]) if row and row[0] else {}
     for table in landing.tables:
         before, now = int(previous.get(table.name) or 0), table.rows.num_rows
@@ -128,30 +146,121 @@ def guard_shrink(con: duckdb.DuckDBPyConnection, landing: Landing, max_shrink: f
                             "previous data — raise max_shrink in config/sources.yml if this is real")
 
 
+def describe_error(exc: BaseException) -> str:
+    """``Class: message`` (plus notes, e.g. a failed rollback), bounded in length."""
+    text = f"{type(exc).__name__}: {exc}"
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        text += " " + " ".join(notes)
+    return text if len(text) <= 1000 else text[:999] + "…"
+
+
+def _record_failure_anywhere(con: duckdb.DuckDBPyConnection | None, warehouse: Path, ctx: LoadContext,
+                             message: str) -> None:
+    """A failed ledger row in the warehouse if it can be written, else in the failure spool beside it."""
+    if con is not None:
+        try:
+            record_failure(con, ctx, message)
+            return
+        except Exception as exc:  # the connection itself is broken (disk full, invalidated database)
+            message = f"{message} (ledger write failed: {describe_error(exc)})"
+    row = LedgerRow(load_id=ctx.load_id, source=ctx.source, family=ctx.family, run_id=ctx.run_id, status="failed",
+                    started_at=ctx.started_at, finished_at=datetime.now(UTC), loaded=0, quarantined=0, error=message)
+    try:
+        spool_failure(warehouse, row)
+    except OSError as exc:
+        log.error("[%s] could not record the failure anywhere (%s): %s", ctx.source, exc, message)
+
+
+@contextmanager
+def _open_warehouse(path: Path, on_error: Any) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """The write connection, waiting a bounded time for another writer's lock; None (failure recorded) if not."""
+    deadline = time.monotonic() + float(os.environ.get(LOCK_WAIT_ENV, "60"))
+    while True:
+        try:
+            manager = write_connection(path)
+            con = manager.__enter__()
+            break
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.5)
+                continue
+            on_error(exc)
+            yield None
+            return
+        except OSError as exc:
+            on_error(exc)
+            yield None
+            return
+    try:
+        yield con
+    finally:
+        manager.__exit__(None, None, None)
+
+
 def _harvest_surveys(client: FeedClient, source: Source, con: duckdb.DuckDBPyConnection, context: Any,
-                     land: Any, fail: Any) -> None:
-    """Each survey in the index is its own partition; surveys dropped from the index are retired."""
-    entries = fetch_index(client, source.path)
-    reader = SurveyReader(client, Pseudonymiser(load_key()), con)
-    current: list[str] = []
+                     land: Any, fail: Any, results: list[dict[str, Any]]) -> None:
+    """Each survey in the index is its own partition, loaded (or failed) on its own.
+
+    Retirement policy: a survey's data is removed only when ``config/sources.yml`` lists it under the
+    source's ``retired`` (an explicit, logged decision: a ``retired`` ledger row and a meta.retirements
+    row). A survey that was loaded before but is missing from this index response keeps its data and
+    gets a ``failed`` ledger row saying so — one index response never retires anything.
+    """
+    entries, problems = fetch_index(client, source.path)
+    reader = SurveyReader(client, Pseudonymiser(load_key()), con, source.accept_relabelled)
+    retired = set(source.retired)
+    current: set[str] = set()
+    for label, problem in problems:
+        fail(con, context(f"invalid-entry-{safe_folder_name(label)}"), problem)
     for entry in entries:
-        ctx = context(str(entry["survey_id"]))
-        current.append(ctx.source)
+        survey_id = str(entry["survey_id"])
+        if survey_id in retired:
+            log.warning("[%s] survey %s is in the index but retired in the registry: not loaded", source.id, survey_id)
+            continue
+        ctx = context(survey_id)
+        current.add(ctx.source)
         try:
             land(con, reader.read(entry, ctx))
         except FAILURES as exc:
             fail(con, ctx, exc)
-    retire_partitions(con, SURVEY_TABLES, prefix=f"{source.id}/", keep=current)
+    known = {r[0] for r in con.execute(
+        "SELECT DISTINCT source FROM meta.load_ledger WHERE starts_with(source, ?) AND status = 'loaded'",
+        [f"{source.id}/"]).fetchall()}
+    gone = {r[0] for r in con.execute(
+        "SELECT source FROM (SELECT source, status, row_number() OVER (PARTITION BY source ORDER BY seq DESC NULLS "
+        "LAST) AS n FROM meta.load_ledger WHERE starts_with(source, ?)) WHERE n = 1 AND status = 'retired'",
+        [f"{source.id}/"]).fetchall()}
+    for name in sorted(known - current - gone):
+        survey_id = name.removeprefix(f"{source.id}/")
+        ctx = context(survey_id)
+        if survey_id in retired:
+            removed = retire_partitions(con, SURVEY_TABLES, name)
+            record_retirement(con, name, f"retired in the registry ({source.id}.retired)", removed, ctx.load_id)
+            ensure_meta(con)
+            from warehouse.meta import insert_ledger
+
+            insert_ledger(con, LedgerRow(load_id=ctx.load_id, source=name, family=source.family, status="retired",
+                                         run_id=ctx.run_id, started_at=ctx.started_at, finished_at=datetime.now(UTC),
+                                         received=0, loaded=0, quarantined=0, table_rows=json.dumps(removed),
+                                         notes="retired by an explicit registry decision; rows removed"))
+            results.append({"source": name, "load_id": ctx.load_id, "status": "retired", "received": 0,
+                            "loaded": 0, "quarantined": 0, "error": None})
+            log.warning("[%s] retired survey %s: removed %s", source.id, survey_id, removed)
+        else:
+            fail(con, ctx, f"AbsentFromIndex: survey {survey_id} was loaded before but is missing from this "
+                           "index response; its previous data is kept (to retire it, list it under "
+                           f"'retired' of source {source.id} in config/sources.yml)")
 
 
-def retire_partitions(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], *, prefix: str,
-                      keep: list[str]) -> None:
-    """Drop partitions of sub-sources no longer published (e.g. a survey removed from the index)."""
+def retire_partitions(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...], source: str) -> dict[str, int]:
+    """Drop one retired sub-source's partition from each table; returns rows removed per table."""
     existing = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+    removed: dict[str, int] = {}
     for table in tables:
         if table in existing:
-            con.execute(
-                f"DELETE FROM raw.{table} WHERE starts_with(_source, ?) AND NOT list_contains(?, _source)",
-                [prefix, keep],
-            )
+            row = first_row(con, f"SELECT count(*) FROM raw.{table} WHERE _source = ?", [source])
+            con.execute(f"DELETE FROM raw.{table} WHERE _source = ?", [source])
+            removed[table] = int(row[0]) if row else 0
+    return removed

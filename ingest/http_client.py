@@ -1,7 +1,12 @@
 """One HTTP client for every partner feed.
 
-Explicit connect/read timeouts, retries with exponential backoff on 429 and 5xx only (honouring
-``Retry-After``), a byte cap on every body, and errors that name the source and URL.
+Explicit connect/read timeouts, an overall deadline per body (a body trickling in just under the read
+timeout still fails), retries with exponential backoff on 429 and 5xx only (honouring ``Retry-After``), a
+byte cap on every body, and errors that name the source and URL.
+
+Origins are pinned: redirects are followed only to the source's own origin (scheme, host and port of its
+base URL), and an absolute URL given to :meth:`FeedClient.get` (a paging ``next`` link, an index entry)
+must be on that origin too — a 302 to another host is refused, never accepted as the partner's data.
 """
 
 from __future__ import annotations
@@ -10,17 +15,22 @@ import email.utils
 import hashlib
 import json
 import logging
+import os
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 log = logging.getLogger(__name__)
 
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 USER_AGENT = "CommonGround/0.1 (+https://github.com/common-ground)"
 
 
@@ -71,6 +81,7 @@ class FeedClient:
     max_retries: int = 4
     backoff_seconds: float = 0.5
     max_wait_seconds: float = 30.0
+    deadline_seconds: float = 900.0
     stats: ClientStats = field(default_factory=ClientStats)
     _session: requests.Session = field(init=False, repr=False)
 
@@ -91,17 +102,43 @@ class FeedClient:
         return urljoin(self.base_url.rstrip("/") + "/", path_or_url.lstrip("/")) if "://" not in path_or_url \
             else path_or_url
 
+    def origin(self, url: str) -> tuple[str, str, int | None]:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, (parts.hostname or "").lower(), port
+
+    def check_origin(self, url: str) -> str:
+        """Return ``url`` if it is on the source's origin, else raise FeedError."""
+        if self.origin(url) != self.origin(self.base_url):
+            raise FeedError(self.source, url, f"refusing a URL outside the source's origin "
+                                              f"{self.base_url}")
+        return url
+
+    def _request(self, url: str, params: dict[str, Any] | None) -> requests.Response:
+        """One GET, following same-origin redirects only."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._session.get(url, params=params, stream=True, allow_redirects=False,
+                                         timeout=(self.connect_timeout, self.read_timeout))
+            if response.status_code not in REDIRECTS:
+                return response
+            location = response.headers.get("Location", "")
+            response.close()
+            target = urljoin(response.url, location)
+            if self.origin(target) != self.origin(self.base_url):
+                raise FeedError(self.source, response.url,
+                                f"HTTP {response.status_code} redirect to another origin ({target}) refused")
+            url, params = target, None
+        raise FeedError(self.source, url, f"more than {MAX_REDIRECTS} redirects")
+
     def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> Payload:
         """GET a body, retrying 429/5xx with backoff; raise FeedError on anything else."""
-        url = self.url_for(path_or_url)
+        url = self.check_origin(self.url_for(path_or_url))
         attempt = 0
         while True:
             attempt += 1
             self.stats.requests += 1
             try:
-                response = self._session.get(
-                    url, params=params, stream=True, timeout=(self.connect_timeout, self.read_timeout)
-                )
+                response = self._request(url, params)
             except requests.ConnectTimeout as exc:
                 raise FeedError(self.source, url, f"connection timed out after {self.connect_timeout}s") from exc
             except requests.ReadTimeout as exc:
@@ -140,6 +177,8 @@ class FeedClient:
             return json.loads(payload.content.decode("utf-8-sig")), payload
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise FeedError(self.source, payload.url, f"body is not valid JSON ({exc})") from exc
+        except RecursionError as exc:
+            raise FeedError(self.source, payload.url, "JSON body is nested too deeply to parse") from exc
 
     def _wait_seconds(self, response: requests.Response, attempt: int) -> float:
         header = response.headers.get("Retry-After")
@@ -160,19 +199,70 @@ class FeedClient:
             raise FeedError(self.source, url, f"body of {declared} bytes exceeds the cap of {self.max_bytes}")
         chunks: list[bytes] = []
         total = 0
+        expired = threading.Event()
+        sock = _socket_of(response) if declared and declared.isdigit() else None
+        watchdog = threading.Timer(self.deadline_seconds, _abort, (response, expired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             for chunk in response.iter_content(chunk_size=1 << 16):
+                if expired.is_set():
+                    break
                 total += len(chunk)
                 if total > self.max_bytes:
                     raise FeedError(self.source, url, f"body exceeds the cap of {self.max_bytes} bytes")
                 chunks.append(chunk)
-        except requests.exceptions.ChunkedEncodingError as exc:
-            raise FeedError(self.source, url, f"body was cut short ({exc})") from exc
-        except requests.ConnectionError as exc:
-            raise FeedError(self.source, url, f"connection lost while reading body ({exc})") from exc
+        except (requests.exceptions.ChunkedEncodingError, requests.ConnectionError) as exc:
+            if not expired.is_set():
+                kind = "body was cut short" if isinstance(exc, requests.exceptions.ChunkedEncodingError) \
+                    else "connection lost while reading body"
+                raise FeedError(self.source, url, f"{kind} ({exc})") from exc
         finally:
+            watchdog.cancel()
+            leftover = _bytes_after_body(sock) if not expired.is_set() else bool(sock and sock.close())
             response.close()
+        if expired.is_set():
+            raise FeedError(self.source, url, f"body not complete within the overall deadline of "
+                                              f"{self.deadline_seconds:g}s ({total} bytes so far)")
         content = b"".join(chunks)
         if declared and declared.isdigit() and len(content) < int(declared):
             raise FeedError(self.source, url, f"body was cut short: {len(content)} of {declared} bytes")
+        if declared and declared.isdigit() and leftover:
+            raise FeedError(self.source, url, f"Content-Length {declared} is shorter than the body the server sent "
+                                              "(more bytes followed it): the body would be silently cut")
         return content
+
+
+def _abort(response: requests.Response, expired: threading.Event) -> None:
+    """Deadline reached: shut the socket so a read blocked on a trickling body returns at once."""
+    expired.set()
+    try:
+        sock = response.raw._fp.fp.raw._sock
+        sock.shutdown(socket.SHUT_RDWR)
+    except (AttributeError, OSError):
+        pass
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    """A duplicate of the connection's socket, so it can still be inspected after the body is read."""
+    try:
+        original = response.raw._fp.fp.raw._sock
+        return socket.socket(fileno=os.dup(original.fileno()))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _bytes_after_body(sock: socket.socket | None) -> bool:
+    """True if the server sent bytes beyond the declared Content-Length (they would be silently dropped).
+
+    After a length-delimited body nothing more may arrive before the next request; a non-blocking peek
+    at the connection's socket tells whether it did.
+    """
+    if sock is None:
+        return False
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except OSError:  # BlockingIOError: nothing more was sent
+        return False
+    finally:
+        sock.close()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,8 +22,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from ingest.checks import safe_reason
 from ingest.http_client import Payload
 from warehouse.duck import first_row
+from warehouse.meta import DDL, LedgerRow, insert_ledger
+from warehouse.meta import ensure_meta as _ensure_meta
 
 log = logging.getLogger(__name__)
 
@@ -32,27 +37,9 @@ PROVENANCE_FIELDS = [
     pa.field("_payload_sha256", pa.string()),
 ]
 
-META_DDL = [
-    "CREATE SCHEMA IF NOT EXISTS raw",
-    "CREATE SCHEMA IF NOT EXISTS meta",
-    """CREATE TABLE IF NOT EXISTS meta.load_ledger (
-        load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, family VARCHAR NOT NULL, run_id VARCHAR,
-        started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR NOT NULL,
-        received BIGINT, loaded BIGINT, quarantined BIGINT,
-        payloads INTEGER, payload_bytes BIGINT, payload_sha256 VARCHAR,
-        table_rows VARCHAR, notes VARCHAR, error VARCHAR, load_mode VARCHAR)""",
-    "ALTER TABLE meta.load_ledger ADD COLUMN IF NOT EXISTS load_mode VARCHAR",
-    """CREATE TABLE IF NOT EXISTS meta.payloads (
-        load_id VARCHAR NOT NULL, source VARCHAR NOT NULL, seq INTEGER NOT NULL, url VARCHAR,
-        fetched_at TIMESTAMPTZ, sha256 VARCHAR, bytes BIGINT, attempts INTEGER, archived_path VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS raw.quarantine (
-        _load_id VARCHAR NOT NULL, _source VARCHAR NOT NULL, _fetched_at TIMESTAMPTZ,
-        _payload_sha256 VARCHAR, family VARCHAR, entity VARCHAR, record_key VARCHAR,
-        reason VARCHAR NOT NULL, record_json VARCHAR)""",
-    """CREATE TABLE IF NOT EXISTS meta.feed_state (
-        source VARCHAR PRIMARY KEY, next_url VARCHAR, after_timestamp BIGINT, after_id VARCHAR,
-        updated_at TIMESTAMPTZ, load_id VARCHAR)""",
-]
+META_DDL = DDL  # kept for importers; warehouse.meta owns every meta table
+MAX_RECORD_JSON_CHARS = 8000
+SAFE_NAME = re.compile(r"[^A-Za-z0-9_.@#-]+")
 
 
 class ReconciliationError(RuntimeError):
@@ -103,6 +90,8 @@ class Landing:
     payloads: list[Payload] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     replace_quarantine: bool = True
+    physical_records: int | None = None  # lines / JSON items in the payload, when the reader counts them
+    changes: dict[str, int] | None = None  # incremental loads: new / updated / deleted / unseen_deletions / pages
 
     @property
     def quarantined(self) -> int:
@@ -110,8 +99,7 @@ class Landing:
 
 
 def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
-    for ddl in META_DDL:
-        con.execute(ddl)
+    _ensure_meta(con)
 
 
 def with_provenance(rows: pa.Table, context: LoadContext, fetched_at: datetime,
@@ -146,9 +134,22 @@ def _quarantine_table(landing: Landing) -> pa.Table:
         "family": pa.array([ctx.family] * len(q), pa.string()),
         "entity": pa.array([r.entity for r in q], pa.string()),
         "record_key": pa.array([r.record_key for r in q], pa.string()),
-        "reason": pa.array([r.reason for r in q], pa.string()),
-        "record_json": pa.array([json.dumps(r.record, default=str, ensure_ascii=False) for r in q], pa.string()),
+        "reason": pa.array([safe_reason(r.reason) for r in q], pa.string()),
+        "record_json": pa.array([_bounded_json(r.record) for r in q], pa.string()),
     })
+
+
+def _bounded_json(record: dict[str, Any]) -> str:
+    text = json.dumps(record, default=str, ensure_ascii=False)
+    if len(text) <= MAX_RECORD_JSON_CHARS:
+        return text
+    return json.dumps({"truncated": True, "chars": len(text), "keys": sorted(map(str, record))[:50]})
+
+
+def safe_folder_name(name: str) -> str:
+    """A single path component for a source or load id (no separators, no '..')."""
+    cleaned = SAFE_NAME.sub("_", name).strip(".") or "_"
+    return cleaned[:120]
 
 
 def _write_table(con: duckdb.DuckDBPyConnection, table: RawTable, source: str) -> None:
@@ -188,11 +189,16 @@ def _combined_sha(payloads: list[Payload]) -> str | None:
 def archive_payloads(landing: Landing, landing_dir: Path) -> list[str | None]:
     """Keep the raw bodies of non-personal feeds on disk beside their checksums."""
     out: list[str | None] = []
-    folder = landing_dir / landing.context.source.replace("/", "_").replace(":", "_") / landing.context.load_id
-    folder.mkdir(parents=True, exist_ok=True)
+    root = landing_dir.resolve()
+    folder = root / safe_folder_name(landing.context.source) / safe_folder_name(landing.context.load_id)
+    if not folder.resolve().is_relative_to(root):
+        raise ValueError(f"archive folder {folder} is outside the landing folder {root}")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o750)
     for seq, payload in enumerate(landing.payloads):
         path = folder / f"{seq:05d}.{'json' if 'json' in payload.content_type else 'csv'}"
-        path.write_bytes(payload.content)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload.content)
         out.append(str(path))
     return out
 
@@ -215,19 +221,25 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Landing,
     ensure_meta(con)
     finished = datetime.now(UTC)
     table_rows = {t.name: t.rows.num_rows for t in landing.tables}
-    ledger = {
-        "load_id": ctx.load_id, "source": ctx.source, "family": ctx.family, "run_id": ctx.run_id,
-        "started_at": ctx.started_at, "finished_at": finished, "status": "loaded",
-        "received": landing.received, "loaded": landing.loaded, "quarantined": landing.quarantined,
-        "payloads": len(landing.payloads), "payload_bytes": sum(p.size for p in landing.payloads),
-        "payload_sha256": _combined_sha(landing.payloads), "table_rows": json.dumps(table_rows),
-        "notes": "; ".join(landing.notes) or None, "error": None,
-        "load_mode": "snapshot" if cumulative is None else "incremental",
-    }
+    changes = landing.changes or {}
+    row = LedgerRow(
+        load_id=ctx.load_id, source=ctx.source, family=ctx.family, run_id=ctx.run_id, status="loaded",
+        started_at=ctx.started_at, finished_at=finished,
+        received=landing.received, loaded=landing.loaded, quarantined=landing.quarantined,
+        payloads=len(landing.payloads), payload_bytes=sum(p.size for p in landing.payloads),
+        payload_sha256=_combined_sha(landing.payloads), table_rows=json.dumps(table_rows),
+        notes="; ".join(landing.notes) or None, load_mode="snapshot" if cumulative is None else "incremental",
+        physical_records=landing.physical_records,
+        **{k: changes.get(k) for k in ("new", "updated", "deleted", "unseen_deletions", "pages")},
+    )
     if cumulative is not None:
-        for name, value in zip(("received", "loaded", "quarantined", "payloads", "payload_bytes"), cumulative,
-                               strict=True):
-            ledger[name] = value
+        row.received, row.loaded, row.quarantined, row.payloads, row.payload_bytes = cumulative
+    if landing.physical_records is not None and landing.physical_records != landing.received:
+        raise ReconciliationError(
+            f"[{ctx.source}] the payload holds {landing.physical_records} physical record(s) but "
+            f"{landing.received} were parsed: records were swallowed or invented"
+        )
+    ledger = row.as_dict()
     con.execute("BEGIN TRANSACTION")
     try:
         for table in landing.tables:
@@ -238,8 +250,7 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Landing,
             con.register("_q", _quarantine_table(landing))
             con.execute("INSERT INTO raw.quarantine BY NAME SELECT * FROM _q")
             con.unregister("_q")
-        con.execute("DELETE FROM meta.load_ledger WHERE load_id = ? AND source = ?", [ctx.load_id, ctx.source])
-        _insert_row(con, "meta.load_ledger", ledger)
+        ledger = insert_ledger(con, row)
         first_seq = 0
         if cumulative is None:
             con.execute("DELETE FROM meta.payloads WHERE load_id = ? AND source = ?", [ctx.load_id, ctx.source])
@@ -255,25 +266,31 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Landing,
         if state_update is not None:
             save_feed_state(con, ctx.source, load_id=ctx.load_id, **state_update)
         con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
+    except BaseException as exc:
+        _rollback(con, exc)
         raise
     log.info("[%s] load %s: received=%d loaded=%d quarantined=%d tables=%s", ctx.source, ctx.load_id,
              landing.received, landing.loaded, landing.quarantined, table_rows)
     return ledger
 
 
+def _rollback(con: duckdb.DuckDBPyConnection, exc: BaseException) -> None:
+    """Roll back without masking the real error ("cannot rollback - no transaction is active")."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error as rollback_error:
+        exc.add_note(f"(rollback also failed: {rollback_error})")
+
+
 def record_failure(con: duckdb.DuckDBPyConnection, context: LoadContext, error: str,
                    received: int | None = None) -> None:
     """Record a failed load so the run summary can say why a feed is missing."""
     ensure_meta(con)
-    con.execute("DELETE FROM meta.load_ledger WHERE load_id = ? AND source = ?", [context.load_id, context.source])
-    _insert_row(con, "meta.load_ledger", {
-        "load_id": context.load_id, "source": context.source, "family": context.family,
-        "run_id": context.run_id, "started_at": context.started_at, "finished_at": datetime.now(UTC),
-        "status": "failed", "received": received, "loaded": 0, "quarantined": 0, "payloads": None,
-        "payload_bytes": None, "payload_sha256": None, "table_rows": None, "notes": None, "error": error,
-    })
+    insert_ledger(con, LedgerRow(
+        load_id=context.load_id, source=context.source, family=context.family, run_id=context.run_id,
+        started_at=context.started_at, finished_at=datetime.now(UTC), status="failed", received=received,
+        loaded=0, quarantined=0, error=error,
+    ))
 
 
 def load_feed_state(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, Any] | None:

@@ -16,7 +16,17 @@ from datetime import date, datetime
 
 KEY_ENV = "CG_HASH_KEY"
 KEY_VARIABLE = "cg_hash_key"
-MIN_KEY_LENGTH = 16
+DEMO_ENV = "CG_DEMO_MODE"  # "1" only in the bundled demo (warehouse.demo_run sets it) and its tests
+MIN_KEY_LENGTH = 16  # absolute floor (demo mode)
+MIN_PRODUCTION_KEY_LENGTH = 32  # outside the demo: at least 32 bytes (e.g. secrets.token_urlsafe(48))
+MIN_DISTINCT_CHARACTERS = 12
+#: keys published in this repository; anyone could recompute every hash with them
+KNOWN_PUBLIC_KEYS = frozenset({
+    "common-ground-demo-key-not-for-production",
+    "change-me-at-least-16-characters",
+    "CHANGE-ME-generate-with-secrets-token-urlsafe-48",
+    "benchmark-hash-key-not-secret-32b",
+})
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -40,9 +50,26 @@ def load_key() -> bytes:
     if not value or len(value) < MIN_KEY_LENGTH:
         raise MissingKeyError(
             f"set {KEY_ENV} (or the Airflow Variable {KEY_VARIABLE}) to a secret of at least "
-            f"{MIN_KEY_LENGTH} characters; identifying fields are never stored without it"
+            f"{MIN_PRODUCTION_KEY_LENGTH} characters; identifying fields are never stored without it"
         )
+    problem = key_problem(value, demo=os.environ.get(DEMO_ENV) == "1")
+    if problem:
+        raise MissingKeyError(f"{KEY_ENV} refused: {problem}. Generate one with "
+                              "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` (see README)")
     return value.encode("utf-8")
+
+
+def key_problem(value: str, *, demo: bool) -> str | None:
+    """Why a key must not be used (None if acceptable). The demo may use its published key."""
+    if demo:
+        return None if len(value) >= MIN_KEY_LENGTH else f"shorter than {MIN_KEY_LENGTH} characters"
+    if value in KNOWN_PUBLIC_KEYS or "change-me" in value.lower() or "demo" in value.lower():
+        return "it is a published placeholder or demo key (hashes made with it can be reversed by enumeration)"
+    if len(value.encode("utf-8")) < MIN_PRODUCTION_KEY_LENGTH:
+        return f"shorter than {MIN_PRODUCTION_KEY_LENGTH} bytes"
+    if len(set(value)) < MIN_DISTINCT_CHARACTERS:
+        return f"fewer than {MIN_DISTINCT_CHARACTERS} distinct characters (not random)"
+    return None
 
 
 def _fold(text: str) -> str:

@@ -32,6 +32,9 @@ class Source:
     max_shrink: float = 0.5
     page_size: int | None = None  # records per page (per_page / RPDE limit); None: the feed's default
     options: dict[str, Any] = field(default_factory=dict)  # reader-specific settings (docs/feeds.md)
+    fetch_deadline: float = 900.0  # seconds one HTTP body may take in total (a trickling body fails)
+    retired: tuple[str, ...] = ()  # sub-sources (e.g. survey ids) retired by an explicit decision
+    accept_relabelled: tuple[str, ...] = ()  # surveys whose changed option labels were reviewed and accepted
 
 
 def load_sources(path: Path) -> list[Source]:
@@ -62,8 +65,18 @@ def load_sources(path: Path) -> list[Source]:
             max_shrink=float(merged.get("max_shrink", 0.5)),
             page_size=int(merged["page_size"]) if merged.get("page_size") else None,
             options=dict(merged.get("options") or {}),
+            fetch_deadline=float(merged.get("fetch_deadline", 900)),
+            retired=_retired(path, merged, "retired"),
+            accept_relabelled=_retired(path, merged, "accept_relabelled"),
         ))
     return sources
+
+
+def _retired(path: Path, merged: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = merged.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RegistryError(f"{path}: source {merged['id']}: '{key}' must be a list of ids")
+    return tuple(value)
 
 
 def sources_for(path: Path, family: str) -> list[Source]:

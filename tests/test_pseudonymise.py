@@ -64,5 +64,5 @@ def test_key_is_required(monkeypatch):
     monkeypatch.setenv("CG_HASH_KEY", "short")
     with pytest.raises(MissingKeyError):
         load_key()
-    monkeypatch.setenv("CG_HASH_KEY", "a-long-enough-test-key")
-    assert load_key() == b"a-long-enough-test-key"
+    monkeypatch.setenv("CG_HASH_KEY", "a-long-enough-test-key-of-32-chars")
+    assert load_key() == b"a-long-enough-test-key-of-32-chars"

@@ -95,10 +95,9 @@ def build(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     outcome = summarise(invoke(["build"], settings))
     outcome["freshness"] = freshness["counts"]
     with write_connection(settings.warehouse_path) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        con.execute("""CREATE TABLE IF NOT EXISTS meta.dbt_runs (run_id VARCHAR, started_at TIMESTAMPTZ,
-                       finished_at TIMESTAMPTZ, success BOOLEAN, counts VARCHAR, failures VARCHAR,
-                       freshness VARCHAR)""")
+        from warehouse.meta import ensure_meta
+
+        ensure_meta(con)
         con.execute("DELETE FROM meta.dbt_runs WHERE run_id = ?", [run_id])
         con.execute("INSERT INTO meta.dbt_runs VALUES (?, ?, ?, ?, ?, ?, ?)", [
             run_id, started, datetime.now(UTC), outcome["success"], json.dumps(outcome["counts"]),

@@ -86,6 +86,7 @@ def airflow_env(var_dir: Path, base_url: str, as_of: str | None) -> dict[str, st
         "DO_NOT_TRACK": "1",
     })
     env.setdefault("CG_HASH_KEY", DEMO_HASH_KEY)
+    env.setdefault("CG_DEMO_MODE", "1")  # the demo may use its published key; nothing else may
     if as_of:
         env["CG_AS_OF_DATE"] = as_of
     return env

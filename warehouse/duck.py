@@ -21,12 +21,27 @@ def _config() -> dict[str, str]:
 @contextmanager
 def write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the private warehouse for writing; callers hold the Airflow ``duckdb_writer`` pool."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
     con = duckdb.connect(str(path), config=_config())
+    restrict(path)
     try:
         yield con
     finally:
         con.close()
+        restrict(path)
+
+
+PRIVATE_MODE = 0o640  # owner read/write, the service group (see README "Keys and file permissions") read
+
+
+def restrict(path: Path) -> None:
+    """The private warehouse (and its WAL and failure spool) is never world-readable."""
+    for candidate in (path, path.with_name(path.name + ".wal"), path.with_name(path.name + ".failed_loads.jsonl")):
+        try:
+            if candidate.exists() and candidate.stat().st_mode & 0o777 != PRIVATE_MODE:
+                os.chmod(candidate, PRIVATE_MODE)
+        except OSError:
+            pass
 
 
 @contextmanager

@@ -294,9 +294,9 @@ def record_publication(settings: Settings, record: dict[str, Any] | None, run_id
                        reason: str | None = None) -> None:
     """Write the outcome of a publish attempt to meta.publications in the private warehouse."""
     with write_connection(settings.warehouse_path) as con:
-        con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-        con.execute("""CREATE TABLE IF NOT EXISTS meta.publications (run_id VARCHAR, recorded_at TIMESTAMPTZ,
-                       status VARCHAR, reason VARCHAR, path VARCHAR, tables VARCHAR)""")
+        from warehouse.meta import ensure_meta
+
+        ensure_meta(con)
         con.execute("DELETE FROM meta.publications WHERE run_id = ?", [run_id])
         con.execute("INSERT INTO meta.publications VALUES (?, ?, ?, ?, ?, ?)", [
             run_id, datetime.now(UTC), status, reason, record["path"] if record else None,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from warehouse.duck import table_exists, write_connection
+from warehouse.meta import ensure_meta
 from warehouse.settings import Settings, get_settings
 
 
@@ -22,24 +24,23 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = N
 
 
 _CHANGE_COUNTS = ("new", "updated", "deleted", "unseen_deletions", "pages")
+FUTURE_TOLERANCE = timedelta(minutes=5)
+#: latest ledger row per source by recording order (seq), never by a clock that may be skewed
+_LATEST = """SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY source ORDER BY seq DESC NULLS LAST,
+                 finished_at DESC) AS n FROM meta.load_ledger {where}) WHERE n = 1"""
 
 
 def _volunteering(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """What the latest harvest of each vacancy feed changed (from its ledger notes), and unmapped wordings.
+    """What the latest harvest of each vacancy feed changed (typed ledger columns), and unmapped wordings.
 
     These "this run" figures live here, not in a published mart, so that publishing twice from the same
     data gives identical tables.
     """
-    import re
-
-    feeds = _rows(con, """
-        SELECT source, load_id, notes, finished_at FROM (
-            SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) AS n
-            FROM meta.load_ledger WHERE family = 'volunteering' AND load_mode = 'incremental' AND status = 'loaded')
-        WHERE n = 1 ORDER BY source""")
+    feeds = _rows(con, "SELECT source, load_id, finished_at, " + ", ".join(f'"{c}"' for c in _CHANGE_COUNTS)
+                  + " FROM (" + _LATEST.format(where="WHERE family = 'volunteering' AND load_mode = 'incremental' "
+                                               "AND status = 'loaded'") + ") ORDER BY source")
     for feed in feeds:
-        counts = dict(re.findall(r"(\w+)=(\d+)", feed.pop("notes") or ""))
-        feed.update({k: int(counts.get(k, 0)) for k in _CHANGE_COUNTS})
+        feed.update({k: int(feed.get(k) or 0) for k in _CHANGE_COUNTS})
         feed["finished_at"] = str(feed["finished_at"])
     unmapped = (_rows(con, """SELECT term_kind, term_text, vacancy_uses FROM intermediate.int_skills_unmapped
                              WHERE vacancy_uses > 0 ORDER BY vacancy_uses DESC, term_text LIMIT 10""")
@@ -47,14 +48,26 @@ def _volunteering(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"vacancy_feeds": feeds, "unmapped_vacancy_wordings": unmapped}
 
 
+def clock_warnings(con: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Ledger rows stamped in the future (clock skew on the machine that wrote them)."""
+    now = now or datetime.now(UTC)
+    rows = _rows(con, """SELECT source, load_id, seq, started_at, finished_at FROM meta.load_ledger
+                         WHERE finished_at > ? OR started_at > ? ORDER BY seq""",
+                 [now + FUTURE_TOLERANCE, now + FUTURE_TOLERANCE])
+    for row in rows:
+        row["started_at"], row["finished_at"] = str(row["started_at"]), str(row["finished_at"])
+        row["warning"] = "timestamp is in the future (clock skew); ordered by ledger sequence instead"
+    return rows
+
+
 def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     """Gather the summary of warehouse run ``run_id`` (and the latest load of every source)."""
     settings = settings or get_settings()
     with write_connection(settings.warehouse_path) as con:
-        loads = _rows(con, """
-            SELECT source, family, status, received, loaded, quarantined, error, notes, finished_at
-            FROM (SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) AS n
-                  FROM meta.load_ledger) WHERE n = 1 ORDER BY family, source""")
+        ensure_meta(con)
+        loads = _rows(con, "SELECT source, family, status, received, loaded, quarantined, physical_records, error, "
+                           "notes, finished_at, seq FROM (" + _LATEST.format(where="") + ") ORDER BY family, source")
+        clock = clock_warnings(con)
         dbt = _rows(con, "SELECT success, counts, failures, freshness FROM meta.dbt_runs WHERE run_id = ?", [run_id])
         gx = _rows(con, "SELECT suite, success, evaluated, rows, failed FROM meta.gx_results WHERE run_id = ? "
                         "ORDER BY suite", [run_id])
@@ -64,12 +77,14 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         volunteering = _volunteering(con)
     for load in loads:
         load["finished_at"] = str(load["finished_at"])
-        load["reconciles"] = (load["status"] == "loaded"
-                              and load["received"] == load["loaded"] + load["quarantined"])
+        load["reconciles"] = (load["status"] in ("loaded", "retired")
+                              and load["received"] == load["loaded"] + load["quarantined"]
+                              and load["physical_records"] in (None, load["received"]))
     published = settings.published_path
     summary = {
         "run_id": run_id,
         "loads": loads,
+        "clock_warnings": clock,
         "dbt": {**dbt[0], "counts": json.loads(dbt[0]["counts"]), "failures": json.loads(dbt[0]["failures"]),
                 "freshness": json.loads(dbt[0]["freshness"] or "{}")} if dbt else None,
         "gx": [{**g, "failed": json.loads(g["failed"])} for g in gx],
@@ -105,6 +120,9 @@ def render(summary: dict[str, Any]) -> str:
         lines.append(f"  {load['source']:<44}{load['status']:<8}{rec:>10}{lo:>10}{qu:>13}  {mark}")
         if load.get("error"):
             lines.append(f"      error: {load['error']}")
+    for warning in summary.get("clock_warnings") or []:
+        lines.append(f"  CLOCK: {warning['source']} load {warning['load_id']} finished_at {warning['finished_at']} "
+                     "is in the future (ordered by ledger sequence instead)")
     lines.append(f"  {'TOTAL':<52}{totals[0]:>10}{totals[1]:>10}{totals[2]:>13}  "
                  f"{'yes' if totals[0] == totals[1] + totals[2] else 'NO'}")
     dbt = summary.get("dbt")

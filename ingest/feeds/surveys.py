@@ -9,17 +9,18 @@ question) so a new agency's questionnaire needs no code.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from ingest.checks import parse_timestamp
-from ingest.csv_text import SchemaDriftError, parse_csv
+from ingest.checks import excerpt, parse_timestamp
+from ingest.csv_text import SchemaDriftError, fold_header, parse_csv
 from ingest.feeds.survey_exports import normalise_export
 from ingest.http_client import FeedClient, FeedError, Payload
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
@@ -98,11 +99,11 @@ def _answer_code(q: Question, value: str) -> tuple[str | None, str | None]:
         try:
             number = int(folded)
         except ValueError:
-            return None, f"{q.id}: {value!r} is not a number on the {q.scale[0]}-{q.scale[1]} scale"
+            return None, f"{q.id}: {excerpt(value)} is not a number on the {q.scale[0]}-{q.scale[1]} scale"
         if q.scale[0] <= number <= q.scale[1]:
             return sys.intern(str(number)), None
         return None, f"{q.id}: {number} is outside the {q.scale[0]}-{q.scale[1]} scale"
-    return None, f"{q.id}: {value!r} is not one of the question's options"
+    return None, f"{q.id}: {excerpt(value)} is not one of the question's options"
 
 
 def postcode_lookup(con: duckdb.DuckDBPyConnection, postcodes: set[str]) -> dict[str, tuple[str, bool]]:
@@ -121,44 +122,104 @@ def postcode_lookup(con: duckdb.DuckDBPyConnection, postcodes: set[str]) -> dict
     return {pcds.upper(): (lsoa, terminated) for pcds, lsoa, terminated in rows}
 
 
+GRACE = timedelta(days=31)
+
+
+def _fieldwork_window(doc: dict[str, Any], fetched_at: datetime) -> tuple[datetime | None, datetime]:
+    """Plausible submission times: fieldwork start − grace … min(fieldwork end + grace, fetch time + 1 day)."""
+    start = parse_timestamp(str(doc["fieldwork_start"])) if doc.get("fieldwork_start") else None
+    end = parse_timestamp(str(doc["fieldwork_end"])) if doc.get("fieldwork_end") else None
+    latest = fetched_at.astimezone(UTC) + timedelta(days=1)
+    if end is not None:
+        latest = min(latest, end + timedelta(days=1) + GRACE)
+    return (start - GRACE if start else None), latest
+
+
+def check_option_meanings(con: duckdb.DuckDBPyConnection, doc: dict[str, Any], survey_id: str,
+                          source: str) -> None:
+    """Refuse a questionnaire whose option codes changed meaning since the last accepted load.
+
+    Mappings and answers are keyed by option code; an agency that renumbers options (code 1 was "Very
+    satisfied", is now "Very dissatisfied") would silently invert a measure. Codes and labels are pinned
+    by the previous load; a changed pair is refused until the mapping is reviewed and the survey is listed
+    under ``accept_relabelled`` of its source in config/sources.yml.
+    """
+    if not table_exists(con, "raw", "survey_options"):
+        return
+    before = {(q, c): (label or "") for q, c, label in con.execute(
+        "SELECT question_id, option_code, option_label FROM raw.survey_options WHERE _source = ?", [source]).fetchall()}
+    if not before:
+        return
+    changed = []
+    for col in doc.get("columns") or []:
+        for opt in col.get("options") or []:
+            key = (str(col.get("id")), str(opt.get("code")).strip())
+            label = str(opt.get("label") or "")
+            if key in before and fold_header(before[key]) != fold_header(label):
+                changed.append(f"{key[0]} code {key[1]}: {before[key]!r} → {label!r}")
+    if changed:
+        raise SchemaDriftError(
+            f"{survey_id}: option code(s) changed meaning since the last load ({'; '.join(changed[:5])}"
+            f"{' …' if len(changed) > 5 else ''}); refusing to map answers by code. Review "
+            f"config/survey_mappings/{survey_id}.yml, then list {survey_id} under 'accept_relabelled' of the source")
+
+
+def _lookup_loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    if not table_exists(con, "raw", "ons_postcodes"):
+        return False
+    return bool(con.execute("SELECT count(*) FROM raw.ons_postcodes").fetchall()[0][0])
+
+
 class SurveyReader:
     """Reads one survey (questionnaire + responses) into a Landing."""
 
-    def __init__(self, client: FeedClient, pseudonymiser: Pseudonymiser, con: duckdb.DuckDBPyConnection):
+    def __init__(self, client: FeedClient, pseudonymiser: Pseudonymiser, con: duckdb.DuckDBPyConnection,
+                 accept_relabelled: tuple[str, ...] = ()):
         self.client = client
         self.pseudo = pseudonymiser
         self.con = con
+        self.accept_relabelled = set(accept_relabelled)
 
     def read(self, entry: dict[str, Any], context: LoadContext) -> Landing:
         survey_id = str(entry["survey_id"])
         landing = Landing(context=context, received=0, loaded=0)
         doc, q_payload = self.client.get_json(entry["questionnaire"])
         questions = parse_questionnaire(doc, survey_id)
+        if survey_id not in self.accept_relabelled:
+            check_option_meanings(self.con, doc, survey_id, context.source)
         payload = self.client.get(entry["responses"])
         landing.payloads += [q_payload, payload]
         parsed = parse_csv(normalise_export(payload.content, doc.get("export"), what=f"survey {survey_id} responses"))
         if parsed.encoding != "utf-8":
             landing.notes.append(f"responses decoded as {parsed.encoding}")
+        if parsed.normalised_cells:
+            landing.notes.append(f"{parsed.normalised_cells} cell(s) NFKC-normalised (e.g. full-width digits)")
+        landing.physical_records = parsed.records
         columns = self._match_header(parsed.header, questions, survey_id)
         skipped_text = [q.id for q in columns if q and q.role == "question" and q.type == "text"]
         if skipped_text:
             landing.notes.append(f"free-text answers not ingested (may identify people): {skipped_text}")
+        window = _fieldwork_window(doc, payload.fetched_at)
 
         cells_by_row = [self._row(columns, cells, len(parsed.header)) for cells in parsed.rows]
         postcodes = {pc for cells, _ in cells_by_row if (pc := normalise_postcode(cells.get("@postcode")))}
         lookup = postcode_lookup(self.con, postcodes)
-        if postcodes and not lookup:
-            landing.notes.append("postcode lookup not loaded yet: LSOA left empty (load area profiles first)")
+        if postcodes and not lookup and not _lookup_loaded(self.con):
+            raise FeedError(self.client.source, payload.url,
+                            "the ONS postcode lookup (raw.ons_postcodes) is not loaded, so no respondent could get "
+                            "an LSOA; load area profiles first (refusing to land every postcode as 'unknown')")
 
         response_counts = Counter(cells.get("@response_id") for cells, _ in cells_by_row)
         first_seen: dict[str, tuple[str, ...]] = {}
         respondents: list[dict[str, Any]] = []
         # answers are kept column-wise: at England scale there are ~10 million per survey
         answers: dict[str, list[str]] = {"response_id": [], "question_id": [], "answer_code": []}
-        for line_no, (cells, problem) in enumerate(cells_by_row, start=2):
+        line_no = 1
+        for index, (cells, problem) in enumerate(cells_by_row):
+            line_no += 1
             landing.received += 1
-            respondent, row_answers, reason = self._respondent(survey_id, columns, cells, lookup)
-            reason = problem or reason
+            respondent, row_answers, reason = self._respondent(survey_id, columns, cells, lookup, window)
+            reason = parsed.row_problems.get(index) or problem or reason
             rid = cells.get("@response_id")
             if reason is None and rid and response_counts[rid] > 1:
                 signature = tuple(sorted(cells.items()))
@@ -167,13 +228,22 @@ class SurveyReader:
                               else "duplicate response id with different answers")
                 else:
                     first_seen[rid] = signature
+            swallowed = parsed.swallowed.get(index, 0)
+            for extra in range(1, swallowed + 1):  # each swallowed line is a record: count it, never drop it
+                landing.received += 1
+                landing.quarantine.append(QuarantineRecord(
+                    entity="survey_response", reason=f"inside a quoted field opened on line {line_no} that never "
+                    "closes; the line could not be parsed", record_key=f"{survey_id}:line {line_no + extra}",
+                    record={"line": line_no + extra}, payload_sha256=payload.sha256))
             if reason:
                 landing.quarantine.append(QuarantineRecord(
                     entity="survey_response", reason=reason, record_key=f"{survey_id}:{rid or f'line {line_no}'}",
                     record={"line": line_no, **respondent, "answers": dict(row_answers)},
                     payload_sha256=payload.sha256,
                 ))
+                line_no += swallowed
                 continue
+            line_no += swallowed
             respondents.append(respondent)
             for question_id, code in row_answers:
                 answers["response_id"].append(rid)
@@ -188,12 +258,12 @@ class SurveyReader:
     def _match_header(header: list[str], questions: list[Question], survey_id: str) -> list[Question | None]:
         by_name: dict[str, Question] = {}
         for q in questions:
-            by_name[q.id.casefold()] = q
-            by_name[q.text.strip().casefold()] = q
+            by_name[fold_header(q.id)] = q
+            by_name[fold_header(q.text)] = q
         matched: list[Question | None] = []
         unknown: list[str] = []
         for h in header:
-            q = by_name.get(h.strip().casefold())
+            q = by_name.get(fold_header(h))
             if q is None:
                 unknown.append(h)
             matched.append(q)
@@ -219,15 +289,22 @@ class SurveyReader:
         return out, problem
 
     def _respondent(self, survey_id: str, columns: list[Question | None], cells: dict[str, str],
-                    lookup: dict[str, tuple[str, bool]]) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
+                    lookup: dict[str, tuple[str, bool]], window: tuple[datetime | None, datetime]
+                    ) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
         reason: str | None = None
         rid = cells.get("@response_id")
         submitted = parse_timestamp(cells.get("@submitted_at"))
         if not rid:
             reason = "response id is missing"
         elif cells.get("@submitted_at") and submitted is None:
-            reason = f"submitted_at {cells['@submitted_at']!r} is not a date"
+            reason = f"submitted_at {excerpt(cells['@submitted_at'])} is not a date"
+        elif submitted is not None and submitted > window[1]:
+            reason = "submitted_at is after the end of fieldwork (plus 31 days' grace) or after the export was fetched"
+        elif submitted is not None and window[0] is not None and submitted < window[0]:
+            reason = "submitted_at is before the start of fieldwork (less 31 days' grace)"
         dob = parse_dob(cells.get("@dob"))
+        if reason is None and dob is not None and dob > (submitted or window[1]).date():
+            reason = "date of birth is after the submission date"
         postcode = normalise_postcode(cells.get("@postcode"))
         if cells.get("@postcode") is None:
             status, lsoa = "missing", None
@@ -298,14 +375,38 @@ class SurveyReader:
         ]
 
 
-def fetch_index(client: FeedClient, path: str) -> list[dict[str, Any]]:
-    """The list of surveys the partnership shares; each must name its questionnaire and responses."""
+SURVEY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+
+
+def fetch_index(client: FeedClient, path: str) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The surveys the partnership shares, and (label, problem) for each entry that cannot be used.
+
+    Each entry must name its questionnaire and responses, and its ``survey_id`` must be a plain id
+    (letters, digits, ``_``, ``-``) because it names a partition and may name files. One bad entry
+    fails on its own; the others still load.
+    """
     doc, payload = client.get_json(path)
     surveys = doc.get("surveys") if isinstance(doc, dict) else None
     if not isinstance(surveys, list):
         raise FeedError(client.source, payload.url, "survey index has no 'surveys' list")
-    for entry in surveys:
+    entries: list[dict[str, Any]] = []
+    problems: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(surveys, start=1):
+        label = f"entry{position}"
+        if not isinstance(entry, dict):
+            problems.append((label, f"InvalidIndexEntry: index entry {position} is not an object"))
+            continue
         missing = [k for k in ("survey_id", "questionnaire", "responses") if not entry.get(k)]
+        survey_id = str(entry.get("survey_id") or "")
         if missing:
-            raise FeedError(client.source, payload.url, f"survey index entry {entry!r} lacks {missing}")
-    return surveys
+            problems.append((label, f"InvalidIndexEntry: index entry {position} lacks {missing}"))
+        elif not SURVEY_ID.match(survey_id):
+            problems.append((label, f"InvalidIndexEntry: index entry {position} has an unsafe survey_id "
+                                    f"{survey_id[:40]!r} (only letters, digits, '_' and '-' are allowed)"))
+        elif survey_id in seen:
+            problems.append((label, f"InvalidIndexEntry: survey_id {survey_id!r} appears twice in the index"))
+        else:
+            seen.add(survey_id)
+            entries.append(entry)
+    return entries, problems

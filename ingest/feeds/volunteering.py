@@ -321,6 +321,7 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
         for k in ("received", "loaded", "quarantined"):
             totals[k] += getattr(landing, k)
         landing.notes = [_notes(totals)]
+        landing.changes = {k: totals[k] for k in ("new", "updated", "deleted", "unseen_deletions", "pages")}
         ledger = write_landing(
             con, landing, cumulative=(totals["received"], totals["loaded"], totals["quarantined"],
                                       totals["pages"], totals["payload_bytes"]),

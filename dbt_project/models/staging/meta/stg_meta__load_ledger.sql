@@ -1,6 +1,14 @@
 -- What the raw tables now hold, per source: the latest successful load of a snapshot feed, or the sum
--- of every successful load of an incremental (RPDE) feed, whose items accumulate across loads.
-with successful as (
+-- of every successful load of an incremental (RPDE) feed, whose items accumulate across loads. Loads are
+-- ordered by ledger sequence (recording order), not by a clock; a source whose latest row is `retired`
+-- (an explicit registry decision that removed its rows) holds nothing and is left out.
+with latest_any as (
+    select source, status
+    from {{ source('meta', 'load_ledger') }}
+    qualify row_number() over (partition by source order by seq desc nulls last, finished_at desc) = 1
+),
+
+successful as (
     select
         source,
         family,
@@ -8,9 +16,10 @@ with successful as (
         loaded,
         quarantined,
         coalesce(load_mode, 'snapshot') as mode,
-        row_number() over (partition by source order by finished_at desc) as recency
+        row_number() over (partition by source order by seq desc nulls last, finished_at desc) as recency
     from {{ source('meta', 'load_ledger') }}
     where status = 'loaded'
+      and source not in (select source from latest_any where status = 'retired')
 ),
 
 latest as (

@@ -8,4 +8,5 @@ def model(dbt, session):
 
     bank = dbt.ref("question_bank_responses").df()
     scales = scale_ranges(dbt.ref("stg_surveys__questions").df())
-    return response_frame(load_mappings(get_settings().mappings_dir, bank), bank, scales)
+    options = dbt.ref("stg_surveys__options").df()  # pinned labels are checked code and label
+    return response_frame(load_mappings(get_settings().mappings_dir, bank), bank, scales, options)
