@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from warehouse.duck import first_row, read_connection, write_connection
+from warehouse.partner_files import partner_only_tables, write_partner_files
 from warehouse.settings import Settings, get_settings
 
 MARTS_SCHEMA = "marts"
@@ -58,7 +59,7 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
     expected: dict[str, tuple[int, str]] = {}
     with write_connection(tmp) as out:
         out.execute(f"ATTACH '{settings.warehouse_path}' AS private (READ_ONLY)")
-        tables = mart_tables(out, "private")
+        tables = [t for t in mart_tables(out, "private") if t not in partner_only_tables()]  # partner files only
         if not tables:
             raise PublishError("the private warehouse has no marts to publish")
         for table in tables:
@@ -77,6 +78,7 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
                 raise PublishError(f"checksums differ after copy: {actual} vs {expected}")
             folder = export_parquet(check, settings, run_id, found)
             exports = run_exporters(check, folder)
+        partner_files = write_partner_files(tmp, settings.warehouse_path, settings.published_dir)
     except Exception:
         tmp.unlink(missing_ok=True)
         raise
@@ -87,6 +89,7 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "tables": {t: {"rows": actual[t][0], "checksum": actual[t][1]} for t in found},
         "parquet_dir": str(parquet),
         "exports": [p.name for p in exports],
+        "partner_files": partner_files,
     }
     (settings.published_dir / "PUBLISHED.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
     return record
