@@ -224,3 +224,17 @@ def test_differencing_two_publications_after_one_added_volunteer(cells, capsys):
               f"cases ({100 * share:.1f} %); the LSOA's published value moved at all in "
               f"{100 * changed_lsoa / len(lsoas):.1f} %")
     assert share < 0.10
+
+
+def test_accuracy_cost_of_perturbation(cells, capsys):
+    """docs/disclosure.md quotes these: the mean absolute change of published counts of volunteers living here."""
+    private, _, _, pub_lsoa, pub_area = cells
+    published = {("lsoa", k): v for k, v in pub_lsoa.items()} | pub_area
+    changes = defaultdict(list)
+    for (level, code), value in published.items():
+        changes[level].append(abs(value - private.get((level, code), (0, 0))[0]))
+    means = {level: sum(v) / len(v) for level, v in changes.items()}
+    with capsys.disabled():
+        print("\nperturbation accuracy cost (mean |published - true|): "
+              + ", ".join(f"{level} {m:.2f} over {len(changes[level])} cells" for level, m in means.items()))
+    assert all(m < 1.0 for m in means.values())

@@ -120,9 +120,10 @@ having (not bool_or({{ parent_hidden }})
 {%- set default_rule = var('disclosure_default_survey_rule') -%}
 {%- set base = var('consultation_min_base') -%}
     case when {{ scope }} = 'survey_question' then
-        case {{ survey_id }}
+        case
+            when {{ survey_id }} is null then null
         {%- for survey, min_base in surveys.items() %}
-            when '{{ survey }}' then {{ min_base if min_base is not none else base }}
+            when {{ survey_id }} = '{{ survey }}' then {{ min_base if min_base is not none else base }}
         {%- endfor %}
             else {{ base if default_rule == 'whole_survey_frequency' else 'null' }}
         end
