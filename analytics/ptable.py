@@ -4,8 +4,9 @@ Row (pcv, ckey) gives the adjustment added to a count of pcv people whose cell k
 Keys are uniform, so the share of keys with an adjustment is its probability. Counts of 1 and 2 go to
 0 or 3 with the mean kept (1 -> 0 w.p. 2/3, 3 w.p. 1/3; 2 -> 0 w.p. 1/3, 3 w.p. 2/3): no published 1 or 2.
 A count of 3 goes to 0, 3, 4 or 5 w.p. 0.18, 0.42, 0.25, 0.15 (mean 3.01). Counts of 4 or more move by
--2..+2 with probabilities 0.05, 0.20, 0.50, 0.20, 0.05 (mean 0, variance 0.8); from 4, -2 becomes -1. Counts above MAX_PCV use row
-MAX_PCV (the dbt var cell_key_ptable_max). Run ``python -m analytics.ptable`` to rewrite the seed.
+-2..+2 with probabilities 0.05, 0.20, 0.50, 0.20, 0.05 (mean 0, variance 0.8); from 4, -2 becomes -1.
+Counts above MAX_PCV use row MAX_PCV (the dbt var cell_key_ptable_max).
+Run ``python -m analytics.ptable`` to rewrite the seed.
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def test_open_file_holds_no_row_level_table_and_every_partner_file_only_its_own_
             assert rows and all(owners[uid] & set(partner["sources"]) for uid, _ in rows), pid
             # exactly the partner's own roles' matches, under its own pseudonyms
             own = private.execute(
-                "SELECT m.vacancy_uid, 'VOL-' || substr(sha256(? || '|' || m.volunteer_ref), 1, 16) "
+                "SELECT m.vacancy_uid, "
+                "'VOL-' || substr(sha256(? || '|' || m.vacancy_uid || '|' || m.volunteer_ref), 1, 16) "
                 "FROM marts.volunteer_matches m JOIN marts.volunteer_vacancies v USING (vacancy_uid) "
                 "WHERE len(list_intersect(string_split(v.bureau_feeds, ', '), ?::VARCHAR[])) > 0",
                 [partner_salt(pid, TEST_HASH_KEY.encode()), partner["sources"]]).fetchall()
@@ -77,7 +78,7 @@ def test_open_file_holds_no_row_level_table_and_every_partner_file_only_its_own_
     finally:
         private.close()
     assert set(refs) == {"bureau_north", "bureau_south"}
-    assert not refs["bureau_north"] & refs["bureau_south"]  # pseudonyms differ per receiving partner
+    assert not refs["bureau_north"] & refs["bureau_south"]  # pseudonyms differ per receiving partner (and role)
     assert not (refs["bureau_north"] | refs["bureau_south"]) & warehouse_refs
 
 
@@ -90,50 +91,62 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 BANDS = {"under 2 km": (0, 2), "2–5 km": (2, 5), "5–10 km": (5, 10), "10 km+": (10, 1e9)}
 
 
+def _attack_reasons(reasons: str) -> str:
+    """What a row says about the volunteer apart from the distance: their shared skills, slots and causes."""
+    return ";".join(part for part in reasons.split("; ") if "km" not in part)
+
+
 def test_trilateration_from_a_partner_file_places_under_5_percent(published, capsys):
-    """An attacker holding a bureau's file intersects, per volunteer, the distance bands to each matched role
-    (role LSOA from volunteer_vacancies, centroids from area_profiles) and guesses a home LSOA among those left."""
+    """An attacker holding a bureau's file links rows of one volunteer (by pseudonym, or else by the skills,
+    slots and causes their reasons name), intersects the distance bands to each linked role (role LSOA from
+    volunteer_vacancies, centroids from area_profiles) and guesses a home LSOA among those left."""
     from warehouse.partner_files import load_partners, partner_salt
 
     settings, _ = published
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as private:
-        home = {}
+        home = dict(private.execute("SELECT volunteer_ref, lsoa_code FROM intermediate.int_volunteer_profiles"
+                                    ).fetchall())
+        person = {}
         for pid in ("bureau_north", "bureau_south"):
             salt = partner_salt(pid, TEST_HASH_KEY.encode())
-            for ref, lsoa in private.execute(
-                    "SELECT 'VOL-' || substr(sha256(? || '|' || volunteer_ref), 1, 16), lsoa_code "
-                    "FROM intermediate.int_volunteer_profiles", [salt]).fetchall():
-                home[ref] = lsoa
-    placed = expected_hits = volunteers = 0
-    for partner in load_partners():
-        path = settings.published_dir / "partners" / f"{partner['id']}.duckdb"
-        with duckdb.connect(str(path), read_only=True) as con:
-            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-            if "volunteer_matches" not in tables:
-                continue
-            centroid = {c: (la, lo) for c, la, lo in con.execute(
-                "SELECT lsoa_code, latitude, longitude FROM area_profiles").fetchall()}
-            role_at = dict(con.execute("SELECT vacancy_uid, lsoa_code FROM volunteer_vacancies "
-                                       "WHERE lsoa_code IS NOT NULL").fetchall())
-            seen = defaultdict(list)
-            for uid, ref, band in con.execute("SELECT vacancy_uid, volunteer_ref, distance_band "
-                                              "FROM volunteer_matches").fetchall():
-                if uid in role_at:
-                    seen[ref].append((centroid[role_at[uid]], BANDS[band]))
-        for ref, constraints in seen.items():
-            candidates = [c for c, xy in centroid.items()
-                          if all(lo <= _km(xy, at) < hi for at, (lo, hi) in constraints)]
-            volunteers += 1
-            truth = home.get(ref)
-            if candidates and truth in candidates:
-                expected_hits += 1 / len(candidates)
-                placed += len(candidates) == 1
-    share_certain, share_guess = placed / volunteers, expected_hits / volunteers
+            person |= dict(private.execute(
+                "SELECT 'VOL-' || substr(sha256(? || '|' || vacancy_uid || '|' || volunteer_ref), 1, 16), "
+                "volunteer_ref FROM marts.volunteer_matches", [salt]).fetchall())
+    results = {}
+    for linkage in ("pseudonym", "reasons"):
+        placed, hits, everyone = set(), defaultdict(float), set()
+        for partner in load_partners():
+            path = settings.published_dir / "partners" / f"{partner['id']}.duckdb"
+            with duckdb.connect(str(path), read_only=True) as con:
+                tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+                if "volunteer_matches" not in tables:
+                    continue
+                centroid = {c: (la, lo) for c, la, lo in con.execute(
+                    "SELECT lsoa_code, latitude, longitude FROM area_profiles").fetchall()}
+                role_at = dict(con.execute("SELECT vacancy_uid, lsoa_code FROM volunteer_vacancies "
+                                           "WHERE lsoa_code IS NOT NULL").fetchall())
+                groups = defaultdict(list)
+                for uid, ref, band, reasons in con.execute(
+                        "SELECT vacancy_uid, volunteer_ref, distance_band, reasons FROM volunteer_matches").fetchall():
+                    everyone.add(person[ref])
+                    if uid in role_at:
+                        key = ref if linkage == "pseudonym" else _attack_reasons(reasons)
+                        groups[key].append((centroid[role_at[uid]], BANDS[band], person[ref]))
+            for rows in groups.values():
+                candidates = [c for c, xy in centroid.items()
+                              if all(lo <= _km(xy, at) < hi for at, (lo, hi), _ in rows)]
+                for who in {p for _, _, p in rows}:
+                    if candidates and home.get(who) in candidates:
+                        hits[who] = max(hits[who], 1 / len(candidates))
+                        if len(candidates) == 1:
+                            placed.add(who)
+        results[linkage] = (len(placed) / len(everyone), sum(hits.values()) / len(everyone), len(everyone))
     with capsys.disabled():
-        print(f"\ntrilateration over partner files: {volunteers} matched volunteers; home LSOA certain for "
-              f"{placed} ({100 * share_certain:.1f} %), best-guess hit rate {100 * share_guess:.1f} %")
-    assert volunteers > 1000
-    assert share_certain < 0.05 and share_guess < 0.05
+        for linkage, (certain, guess, n) in results.items():
+            print(f"\ntrilateration, rows linked by {linkage}: {n} matched volunteers; home LSOA certain for "
+                  f"{100 * certain:.1f} %, best-guess hit rate {100 * guess:.1f} %")
+    assert all(n > 1000 for _, _, n in results.values())
+    assert all(certain < 0.05 and guess < 0.05 for certain, guess, _ in results.values())
 
 
 @pytest.fixture(scope="module")

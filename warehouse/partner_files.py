@@ -3,9 +3,9 @@
 Given the verified open file (every mart that is not ``partner_only`` in config/disclosure_policy.yml)
 and the private warehouse, :func:`write_partner_files` writes ``<published>/partners/<id>.duckdb`` for
 every partner: all open tables, then each restricted table filtered to the partner's own rows, with
-volunteer pseudonyms re-keyed per partner (``HMAC(hashing key, partner id)`` salts a SHA-256 of the
-warehouse pseudonym, so two partners' files cannot be joined on volunteers). All files are built under
-temporary names first and only then swapped in with ``os.replace``, each read-only.
+volunteer pseudonyms re-keyed per partner and role (``HMAC(hashing key, partner id)`` salts a SHA-256 of
+role and warehouse pseudonym), so no two rows, in one file or in two, can be joined on the volunteer.
+All files are built under temporary names first and only then swapped in with ``os.replace``, read-only.
 """
 
 from __future__ import annotations
@@ -57,11 +57,14 @@ def partner_salt(partner_id: str, secret: bytes | None = None) -> str:
 
 
 def _own_matches(out: duckdb.DuckDBPyConnection, partner: dict[str, Any], salt: str) -> None:
-    """volunteer_matches for roles advertised in the partner's own feeds, with per-partner pseudonyms."""
+    """volunteer_matches for roles advertised in the partner's own feeds. The pseudonym is issued per partner
+    and per role, so rows of one volunteer cannot be linked (and their distance bands intersected) within
+    a file or across files; the bureau resolves a pseudonym through the private warehouse."""
     sources = list(partner.get("sources") or [])
     out.execute("""
         CREATE TABLE main.volunteer_matches AS
-        SELECT m.* REPLACE ('VOL-' || substr(sha256(? || '|' || m.volunteer_ref), 1, 16) AS volunteer_ref)
+        SELECT m.* REPLACE (
+            'VOL-' || substr(sha256(? || '|' || m.vacancy_uid || '|' || m.volunteer_ref), 1, 16) AS volunteer_ref)
         FROM private.marts.volunteer_matches AS m
         WHERE m.vacancy_uid IN (
             SELECT d.vacancy_uid FROM private.intermediate.int_vacancies_deduplicated AS d
