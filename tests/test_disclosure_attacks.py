@@ -251,3 +251,21 @@ def test_accuracy_cost_of_perturbation(cells, capsys):
         print("\nperturbation accuracy cost (mean |published - true|): "
               + ", ".join(f"{level} {m:.2f} over {len(changes[level])} cells" for level, m in means.items()))
     assert all(m < 1.0 for m in means.values())
+
+
+def test_no_published_one_way_cell(built, capsys):
+    """Attribute disclosure: no published quality_of_life cell of fewer than attribute_disclosure_max_n (50)
+    people in which everyone answered positively, or everyone negatively; and the private cells do have some."""
+    settings, _, _ = built
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        published = con.execute("""SELECT count(*) FROM marts.quality_of_life WHERE unweighted_n < 50
+                                   AND (pct_positive >= 100 OR pct_negative >= 100)""").fetchall()[0][0]
+        private, hidden = con.execute("""
+            SELECT count(*), sum(CASE WHEN q.is_suppressed THEN 1 ELSE 0 END)
+            FROM intermediate.int_quality_of_life_cells c
+            JOIN marts.quality_of_life q USING (area_level, area_code, period, measure_id)
+            WHERE c.unweighted_n BETWEEN 1 AND 49
+              AND (c.pct_positive >= 100 - 1e-9 OR c.pct_negative >= 100 - 1e-9)""").fetchall()[0]
+    with capsys.disabled():
+        print(f"\none-way cells (n < 50): {private} in the private cells, {hidden} hidden, {published} published")
+    assert private > 0 and hidden == private and published == 0

@@ -158,3 +158,17 @@ having (not bool_or({{ parent_hidden }})
         else '{{ edges[-1] }} km+'
     end
 {%- endmacro %}
+
+{#- Attribute disclosure: a cell of fewer than var attribute_disclosure_max_n people in which everyone gave a
+    positive answer, or everyone a negative one, says something about each of them. It is hidden like a
+    small count (a primary suppression), so secondary suppression also protects it. -#}
+{% macro one_way_cell(n, pct_positive, pct_negative) -%}
+    coalesce({{ n }} < {{ var('attribute_disclosure_max_n') }}
+             and ({{ pct_positive }} >= 100 - 1e-9 or {{ pct_negative }} >= 100 - 1e-9), false)
+{%- endmacro %}
+
+{#- Primary suppression of a survey estimate cell (relation alias c): a small base or a one-way cell. -#}
+{% macro survey_cell_primary(c) -%}
+    ({{ is_small_count(c ~ '.unweighted_n') }}
+     or {{ one_way_cell(c ~ '.unweighted_n', c ~ '.pct_positive', c ~ '.pct_negative') }})
+{%- endmacro %}
