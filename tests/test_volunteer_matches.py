@@ -146,7 +146,7 @@ def test_top_matches_follow_the_documented_rules(private, independent):
 def test_match_rows_respect_bounds_and_explain_themselves(private):
     rows = private.execute("""SELECT count(*), count(DISTINCT m.vacancy_uid), max(m.match_rank), min(s.score),
                                      max(s.score), sum(CASE WHEN s.distance_km > s.max_travel_km THEN 1 ELSE 0 END),
-                                     sum(CASE WHEN m.reasons NOT LIKE 'skills: %km away (within their travel limit)%'
+                                     sum(CASE WHEN m.reasons NOT LIKE 'skills: % km% away (within their travel limit)%'
                                          THEN 1 ELSE 0 END),
                                      sum(CASE WHEN regexp_matches(m.reasons, '[0-9][.][0-9]') THEN 1 ELSE 0 END)
                               FROM marts.volunteer_matches m JOIN intermediate.int_volunteer_match_scores s
