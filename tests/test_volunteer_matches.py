@@ -24,6 +24,11 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
+def distance_band(km: float) -> str:
+    """dbt macro distance_band() with var match_distance_bands [2, 5, 10]."""
+    return "under 2 km" if km < 2 else "2–5 km" if km < 5 else "5–10 km" if km < 10 else "10 km+"
+
+
 @pytest.fixture(scope="module")
 def private(built):
     settings, dbt, _ = built
@@ -117,9 +122,13 @@ def expected_matches(uid: str, independent) -> list[tuple[str, float, float]]:
 
 def test_top_matches_follow_the_documented_rules(private, independent):
     published = defaultdict(list)
-    for uid, ref, score, distance in private.execute(
-            "SELECT vacancy_uid, volunteer_ref, score, distance_km FROM marts.volunteer_matches "
-            "ORDER BY vacancy_uid, match_rank").fetchall():
+    # the mart publishes a distance band only; score and exact distance stay in the private scores
+    for uid, ref, score, distance, km, band in private.execute(
+            "SELECT m.vacancy_uid, m.volunteer_ref, s.score, round(s.distance_km, 2), s.distance_km, m.distance_band "
+            "FROM marts.volunteer_matches m JOIN intermediate.int_volunteer_match_scores s "
+            "ON s.vacancy_uid = m.vacancy_uid AND s.volunteer_ref = m.volunteer_ref "
+            "ORDER BY m.vacancy_uid, m.match_rank").fetchall():
+        assert band == distance_band(km), (uid, ref)
         published[uid].append((ref, score, distance))
     roles = sorted(independent[1])
     sample = roles[:: max(1, len(roles) // 60)]  # ~60 roles spread over the list
@@ -135,13 +144,16 @@ def test_top_matches_follow_the_documented_rules(private, independent):
 
 
 def test_match_rows_respect_bounds_and_explain_themselves(private):
-    rows = private.execute("""SELECT count(*), count(DISTINCT vacancy_uid), max(match_rank), min(score), max(score),
-                                     sum(CASE WHEN distance_km > max_travel_km THEN 1 ELSE 0 END),
-                                     sum(CASE WHEN reasons NOT LIKE 'skills: %km (travels up to%' THEN 1 ELSE 0 END)
-                              FROM marts.volunteer_matches""").fetchall()[0]
-    n, roles, top, low, high, too_far, unexplained = rows
+    rows = private.execute("""SELECT count(*), count(DISTINCT m.vacancy_uid), max(m.match_rank), min(s.score),
+                                     max(s.score), sum(CASE WHEN s.distance_km > s.max_travel_km THEN 1 ELSE 0 END),
+                                     sum(CASE WHEN m.reasons NOT LIKE 'skills: % km% away (within their travel limit)%'
+                                         THEN 1 ELSE 0 END),
+                                     sum(CASE WHEN regexp_matches(m.reasons, '[0-9][.][0-9]') THEN 1 ELSE 0 END)
+                              FROM marts.volunteer_matches m JOIN intermediate.int_volunteer_match_scores s
+                              ON s.vacancy_uid = m.vacancy_uid AND s.volunteer_ref = m.volunteer_ref""").fetchall()[0]
+    n, roles, top, low, high, too_far, unexplained, exact_km = rows
     assert roles > 1500 and n > 5000 and top == TOP_N and 0 <= low <= high <= 1
-    assert too_far == 0 and unexplained == 0
+    assert too_far == 0 and unexplained == 0 and exact_km == 0
     per_role = private.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM marts.volunteer_matches "
                                "GROUP BY vacancy_uid)").fetchall()[0][0]
     assert per_role <= TOP_N

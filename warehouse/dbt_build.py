@@ -38,8 +38,12 @@ def _close_duckdb_handle() -> None:
 
 
 def dbt_args(command: list[str], settings: Settings) -> list[str]:
+    from warehouse.disclosure import dbt_vars
+
+    policy = [] if "--vars" in command else ["--vars", json.dumps(dbt_vars())]  # config/disclosure_policy.yml
     return [
         *command,
+        *policy,
         "--project-dir", str(settings.dbt_project_dir),
         "--profiles-dir", str(settings.dbt_project_dir),
         "--target-path", str(settings.dbt_target_dir),

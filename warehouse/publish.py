@@ -41,6 +41,7 @@ from typing import Any
 import duckdb
 
 from warehouse.duck import first_row, write_connection
+from warehouse.partner_files import partner_only_tables, write_partner_files
 from warehouse.settings import Settings, get_settings
 
 MARTS_SCHEMA = "marts"
@@ -157,7 +158,7 @@ def build_database(settings: Settings, path: Path, version: str) -> dict[str, tu
         options = "" if version == "latest" else f" (STORAGE_VERSION '{version}')"
         con.execute(f"ATTACH {_quote(str(path))} AS pub{options}")
         con.execute(f"ATTACH {_quote(str(settings.warehouse_path))} AS private (READ_ONLY)")
-        tables = mart_tables(con, "private")
+        tables = [t for t in mart_tables(con, "private") if t not in partner_only_tables()]  # partner files only
         if not tables:
             raise PublishError("the private warehouse has no marts to publish")
         docs = descriptions(con, "private", MARTS_SCHEMA)
@@ -209,12 +210,16 @@ def publish(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
             folder = export_parquet(check, staging / "parquet", list(actual), docs)
             exports = run_exporters(check, folder)
         doc_files = write_dictionary(docs, staging / "docs", pub_id) + copy_dbt_docs(site, staging / "docs")
+        # one file per partner (open marts + its own restricted rows), inside the release so it swaps with it
+        partner_files = write_partner_files(staging / DB_NAME, settings.warehouse_path, staging)
         record = {
             "publication_id": pub_id, "run_id": run_id, "published_at": datetime.now(UTC).isoformat(),
             "path": str(settings.published_path), "storage_version": version,
             "release_dir": str(releases / pub_id), "parquet_dir": str(settings.parquet_dir / pub_id),
             "tables": {t: {"rows": actual[t][0], "checksum": actual[t][1]} for t in actual},
             "exports": [p.name for p in exports], "docs": [p.name for p in doc_files],
+            "partner_files": {pid: {"path": str(root / "partners" / f"{pid}.duckdb"), "tables": info["tables"]}
+                              for pid, info in partner_files.items()},
         }
         (staging / MANIFEST).write_text(json.dumps(record, indent=2), encoding="utf-8")
         _freeze(staging)
@@ -236,7 +241,7 @@ def switch(settings: Settings, pub_id: str) -> None:
     settings.parquet_dir.mkdir(parents=True, exist_ok=True)
     _link(settings.parquet_dir / pub_id, f"../releases/{pub_id}/parquet")
     _link(root / "current", f"releases/{pub_id}")
-    for name in (DB_NAME, MANIFEST, "docs"):
+    for name in (DB_NAME, MANIFEST, "docs", "partners"):
         _link(root / name, f"current/{name}")
     _link(settings.parquet_dir / "current", "../current/parquet")
 

@@ -65,12 +65,48 @@ def _harmonisation(gxe: Any) -> list[Any]:
     ]
 
 
+def _consultation_policy(gxe: Any) -> list[Any]:
+    """Each survey's questions follow its rule in config/disclosure_policy.yml: threshold_secondary rows
+    publish no count of 1-9; whole_survey_frequency rows publish only bases of at least the minimum."""
+    from warehouse.disclosure import dbt_vars, load_policy
+
+    policy = dbt_vars(load_policy())
+    frequency = policy["disclosure_frequency_surveys"]
+    checks = [gxe.ExpectColumnValuesToNotBeInSet(column=c, value_set=SMALL, condition_parser="pandas",
+                                                 row_condition='disclosure_rule=="threshold_secondary"')
+              for c in ("response_count", "n_respondents")]
+    checks.append(gxe.ExpectColumnValuesToBeInSet(column="disclosure_rule", value_set=["threshold_secondary"],
+                                                  condition_parser="pandas", row_condition='scope!="survey_question"'))
+    default_base = _consultation_min_base()
+    for survey, base in frequency.items():
+        condition = f'scope=="survey_question" & survey_id=="{survey}"'
+        checks += [
+            gxe.ExpectColumnValuesToBeInSet(column="disclosure_rule", value_set=["whole_survey_frequency"],
+                                            condition_parser="pandas", row_condition=condition),
+            gxe.ExpectColumnValuesToBeBetween(column="n_respondents", min_value=base or default_base,
+                                              condition_parser="pandas", row_condition=condition),
+        ]
+    if policy["disclosure_default_survey_rule"] != "whole_survey_frequency":
+        listed = " & ".join(f'survey_id!="{s}"' for s in frequency)
+        condition = {"condition_parser": "pandas", "row_condition": listed} if listed else {}
+        checks.append(gxe.ExpectColumnValuesToBeInSet(column="disclosure_rule", value_set=["threshold_secondary"],
+                                                      **condition))
+    return checks
+
+
+def _consultation_min_base() -> int:
+    import yaml
+
+    project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
+    return int(project["vars"]["consultation_min_base"])
+
+
 def _consultation(gxe: Any) -> list[Any]:
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=["scope", "survey_id", "period", "question_id",
                                                          "response_code"]),
-        *_no_small_counts(gxe, ["response_count", "n_respondents"]),
+        *_consultation_policy(gxe),
         *_between(gxe, ["response_pct", "pct_positive", "pct_negative"], 0, 100),
         gxe.ExpectColumnValuesToBeBetween(column="net_agreement", min_value=-100, max_value=100),
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="n_respondents", column_B="response_count",
@@ -114,7 +150,7 @@ SUITES = [
     SuiteSpec("mart_survey_harmonisation", "marts.survey_harmonisation", _harmonisation,
               "Every agency answer harmonised; every mapped measure published"),
     SuiteSpec("mart_consultation_summary", "marts.consultation_summary", _consultation,
-              "Consultation figures: percentages in range, no count of 1–9"),
+              "Consultation figures: percentages in range, every question follows its survey's disclosure rule"),
     SuiteSpec("mart_survey_overlap", "marts.survey_overlap", _overlap, "Duplicate surveying: no count of 1–9"),
     SuiteSpec("mart_survey_representation", "marts.survey_representation", _representation,
               "Representation: shares in range, no count of 1–9"),

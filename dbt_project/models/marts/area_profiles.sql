@@ -1,4 +1,9 @@
 -- One row per LSOA joining geography, census, deprivation and what every partner feed holds there.
+-- Counts of people (survey responses, volunteers living here) are published with cell-key perturbation
+-- (macros/disclosure.sql; rule cell_key_perturbation in config/disclosure_policy.yml): the same person
+-- always carries the same record key, so a one-person change between publications, or this LSOA against
+-- its ward in volunteering_by_area, does not reveal anyone. Volunteers living here: the definition in
+-- int_volunteer_residence_cells, shared with volunteering_by_area.
 with population as (
     select
         lsoa_code,
@@ -19,10 +24,12 @@ ethnicity as (
 ),
 
 respondents as (
-    select lsoa_code, count(*) as survey_responses
-    from {{ ref('stg_surveys__respondents') }}
-    where lsoa_code is not null
-    group by lsoa_code
+    select r.lsoa_code, count(*) as survey_responses, {{ cell_key('k.record_key') }} as cell_key
+    from {{ ref('stg_surveys__respondents') }} as r
+    inner join {{ ref('int_survey_responses_linked') }} as l on r.response_key = l.response_key
+    inner join {{ ref('int_survey_resident_record_keys') }} as k on l.resident_key = k.resident_key
+    where r.lsoa_code is not null
+    group by r.lsoa_code
 ),
 
 services as (
@@ -40,10 +47,9 @@ vacancies as (
 ),
 
 volunteers as (
-    select lsoa_code, count(*) as registered_volunteers
-    from {{ ref('stg_bureaus__volunteers') }}
-    where lsoa_code is not null
-    group by lsoa_code
+    select area_code as lsoa_code, volunteers as registered_volunteers, cell_key
+    from {{ ref('int_volunteer_residence_cells') }}
+    where area_level = 'lsoa'
 )
 
 select
@@ -62,10 +68,10 @@ select
         as pct_ethnic_minority,
     d.imd_rank,
     d.imd_decile,
-    {{ suppress_small('r.survey_responses') }} as survey_responses,
+    {{ perturbed_count('r.survey_responses', 'r.cell_key') }} as survey_responses,
     cast(coalesce(s.service_locations, 0) as bigint) as service_locations,
     cast(coalesce(v.open_vacancies, 0) as bigint) as open_vacancies,
-    {{ suppress_small('vol.registered_volunteers') }} as registered_volunteers
+    {{ perturbed_count('vol.registered_volunteers', 'vol.cell_key') }} as registered_volunteers
 from {{ ref('stg_ons__lsoas') }} as l
 left join population as p on l.lsoa_code = p.lsoa_code
 left join ethnicity as e on l.lsoa_code = e.lsoa_code

@@ -1,17 +1,22 @@
--- Response counts and percentages for consultation reports, exact to a hand count, with small-number
--- suppression. Denominator: every non-blank response to the question, "don't know" included.
+-- Response counts and percentages for consultation reports, exact to a hand count. Disclosure rule per
+-- survey (config/disclosure_policy.yml): whole_survey_frequency publishes every count of a question whose
+-- base reaches the survey's minimum (else hides the question); threshold_secondary hides counts 1-9 with
+-- secondary suppression. Denominator: every non-blank response to the question, "don't know" included.
 with counts as (
     select
         *,
-        sum(response_count) over (partition by scope, survey_id, period, question_id) as n_respondents
+        sum(response_count) over (partition by scope, survey_id, period, question_id) as n_respondents,
+        {{ frequency_min_base('scope', 'survey_id') }} as frequency_min_base
     from {{ ref('int_consultation_response_counts') }}
 ),
 
 primary_flags as (
     select
         *,
-        {{ is_small_count('response_count') }} as hidden_0,
-        {{ is_small_count('n_respondents') }} as question_hidden
+        case when frequency_min_base is not null then n_respondents < frequency_min_base
+            else {{ is_small_count('response_count') }} end as hidden_0,
+        case when frequency_min_base is not null then n_respondents < frequency_min_base
+            else {{ is_small_count('n_respondents') }} end as question_hidden
     from counts
 ),
 
@@ -83,5 +88,7 @@ select
     cast(pct_negative as double) as pct_negative,
     cast(net_agreement as double) as net_agreement,
     is_hidden as is_suppressed,
+    cast(case when frequency_min_base is not null then 'whole_survey_frequency' else 'threshold_secondary' end
+        as varchar) as disclosure_rule,
     (has_valence and not question_hidden and net_agreement is null) as summary_withheld
 from summarised

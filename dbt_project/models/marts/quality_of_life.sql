@@ -1,6 +1,7 @@
 -- One quality-of-life view per area × period × measure, each resident counted once, with
--- small-number suppression (primary: 1–9 respondents; secondary within ward and authority totals;
--- see macros/survey_suppression.sql).
+-- small-number suppression (primary: 1–9 respondents, or a cell of fewer than attribute_disclosure_max_n
+-- in which everyone answered positively or everyone negatively; secondary within ward and authority
+-- totals; macros/disclosure.sql, rule threshold_secondary in config/disclosure_policy.yml).
 with cells as (
     select * from {{ ref('int_quality_of_life_cells') }}
 ),
@@ -12,13 +13,13 @@ lad_names as (
 ),
 
 lad as (
-    select c.*, {{ is_small_count('c.unweighted_n') }} as is_primary, {{ is_small_count('c.unweighted_n') }} as is_hidden
+    select c.*, {{ survey_cell_primary('c') }} as is_primary, {{ survey_cell_primary('c') }} as is_hidden
     from cells as c
     where c.area_level = 'lad'
 ),
 
 ward_in as (
-    select c.*, {{ is_small_count('c.unweighted_n') }} as is_primary, {{ is_small_count('c.unweighted_n') }} as hidden_0,
+    select c.*, {{ survey_cell_primary('c') }} as is_primary, {{ survey_cell_primary('c') }} as hidden_0,
         p.is_hidden as parent_hidden
     from cells as c
     left join lad as p
@@ -32,7 +33,7 @@ ward as (
 ),
 
 lsoa_in as (
-    select c.*, {{ is_small_count('c.unweighted_n') }} as is_primary, {{ is_small_count('c.unweighted_n') }} as hidden_0,
+    select c.*, {{ survey_cell_primary('c') }} as is_primary, {{ survey_cell_primary('c') }} as hidden_0,
         p.is_hidden as parent_hidden
     from cells as c
     left join ward as p

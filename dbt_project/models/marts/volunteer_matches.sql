@@ -1,6 +1,9 @@
 -- For each open role, the top volunteers (volunteer_matches_per_vacancy(), default 5) by score, with
--- the parts of the score and a readable reason. Volunteers appear only by volunteer_ref (a pseudonym):
--- no names, contact details, postcodes, dates of birth or home areas. Rules: int_volunteer_match_scores.
+-- the non-spatial parts of the score and a readable reason. Volunteers appear only by volunteer_ref (a
+-- pseudonym, replaced per receiving partner in its own file: warehouse/partner_files.py): no names,
+-- contact details, postcodes, dates of birth or home areas. Disclosure rule partner_only
+-- (config/disclosure_policy.yml): the distance is banded and nothing that derives it (exact km, proximity
+-- score, total score, travel limit) is published, so rows cannot be trilaterated from role locations.
 with top as (
     select *
     from {{ ref('int_volunteer_match_scores') }}
@@ -29,21 +32,17 @@ select
     d.title as vacancy_title,
     t.match_rank,
     t.volunteer_ref,
-    t.score,
     t.skills_score,
     t.availability_score,
-    t.proximity_score,
     t.cause_score,
-    {{ round_to('t.distance_km', 2) }} as distance_km,
-    t.max_travel_km,
+    {{ distance_band('t.distance_km') }} as distance_band,
     t.shared_skills,
     t.shared_slots,
     'skills: ' || coalesce(s.skill_names, 'none named')
         || '; ' || cast(t.shared_slots as varchar)
         || case when t.shared_slots = 1 then ' shared slot' else ' shared slots' end
         || case when s.slot_names is not null then ' (' || s.slot_names || ')' else '' end
-        || '; ' || cast({{ round_to('t.distance_km', 1) }} as varchar) || ' km (travels up to '
-        || cast({{ round_to('t.max_travel_km', 1) }} as varchar) || ' km)'
+        || '; ' || {{ distance_band('t.distance_km') }} || ' away (within their travel limit)'
         || case when s.cause_names is not null then '; causes: ' || s.cause_names else '' end as reasons
 from top as t
 inner join {{ ref('int_vacancies_deduplicated') }} as d on t.vacancy_uid = d.vacancy_uid

@@ -1,8 +1,10 @@
 -- Where to recruit: per ward and per local authority, open roles, how many have at least one suitable
 -- volunteer, the share with none, and volunteers registered (people, living there).
--- Registered volunteers are people: counts 1–9 are suppressed (NULL), and where exactly one area
--- under a parent (the authority for wards, the whole partnership for authorities) is suppressed, the
--- next smallest non-zero one is suppressed too, so the parent's total cannot reveal it.
+-- Registered volunteers are people ("volunteers living here": int_volunteer_residence_cells, the same
+-- definition as area_profiles): published with cell-key perturbation (macros/disclosure.sql, rule
+-- cell_key_perturbation in config/disclosure_policy.yml), so no published value is 1 or 2 and neither a
+-- one-person change between publications nor a ward minus its LSOAs (or an authority minus its wards)
+-- reveals anyone. Vacancy counts are roles, not people, and are exact.
 with wards as (
     select distinct ward_code, ward_name, lad_code, lad_name
     from {{ ref('stg_ons__lsoas') }}
@@ -24,10 +26,8 @@ roles as (
 ),
 
 people as (
-    select ward_code, count(*) as volunteers
-    from {{ ref('int_volunteer_profiles') }}
-    where ward_code is not null
-    group by ward_code
+    select area_level, area_code, volunteers, cell_key
+    from {{ ref('int_volunteer_residence_cells') }}
 ),
 
 ward_rows as (
@@ -39,11 +39,9 @@ ward_rows as (
         w.lad_code,
         w.lad_name,
         coalesce(r.open_vacancies, 0) as open_vacancies,
-        coalesce(r.matched_vacancies, 0) as matched_vacancies,
-        coalesce(p.volunteers, 0) as volunteers
+        coalesce(r.matched_vacancies, 0) as matched_vacancies
     from wards as w
     left join roles as r on w.ward_code = r.ward_code
-    left join people as p on w.ward_code = p.ward_code
 ),
 
 authority_rows as (
@@ -55,33 +53,19 @@ authority_rows as (
         lad_code,
         lad_name,
         sum(open_vacancies) as open_vacancies,
-        sum(matched_vacancies) as matched_vacancies,
-        sum(volunteers) as volunteers
+        sum(matched_vacancies) as matched_vacancies
     from ward_rows
     group by lad_code, lad_name
 ),
 
 all_rows as (
-    select * from ward_rows
-    union all
-    select * from authority_rows
-),
-
-flagged as (
-    select
-        *,
-        case when volunteers between 1 and 9 then 1 else 0 end as primary_suppressed,
-        case when volunteers >= 10 then 1 else 0 end as can_hide
-    from all_rows
-),
-
-ordered as (
-    select
-        *,
-        sum(primary_suppressed) over (partition by area_level, parent_code) as suppressed_siblings,
-        row_number() over (partition by area_level, parent_code, can_hide order by volunteers, area_code)
-            as smallest_first
-    from flagged
+    select a.*, coalesce(p.volunteers, 0) as volunteers, coalesce(p.cell_key, 0) as cell_key
+    from (
+        select * from ward_rows
+        union all
+        select * from authority_rows
+    ) as a
+    left join people as p on a.area_level = p.area_level and a.area_code = p.area_code
 )
 
 select
@@ -96,8 +80,5 @@ select
     case when open_vacancies > 0
         then {{ round_to('100.0 * (open_vacancies - matched_vacancies) / open_vacancies', 1) }} end
         as pct_vacancies_unmatched,
-    case
-        when suppressed_siblings = 1 and can_hide = 1 and smallest_first = 1 then cast(null as bigint)
-        else {{ suppress_small('volunteers') }}
-    end as registered_volunteers
-from ordered
+    {{ perturbed_count('volunteers', 'cell_key') }} as registered_volunteers
+from all_rows

@@ -1,0 +1,23 @@
+-- "Volunteers living here", the one definition every mart uses (area_profiles per LSOA,
+-- volunteering_by_area per ward and authority): people in the skill bank (a person registered with both
+-- bureaus once), placed in the LSOA of their most recent registration with a known LSOA
+-- (int_volunteer_profiles), counted in that LSOA, its ward and its authority. With the cell key of each
+-- count for cell-key perturbation (macros/disclosure.sql).
+with people as (
+    select p.volunteer_ref, p.lsoa_code, p.ward_code, p.lad_code, k.record_key
+    from {{ ref('int_volunteer_profiles') }} as p
+    inner join {{ ref('int_volunteer_record_keys') }} as k on p.volunteer_ref = k.volunteer_ref
+    where p.ward_code is not null
+)
+
+select 'lsoa' as area_level, lsoa_code as area_code, count(*) as volunteers, {{ cell_key('record_key') }} as cell_key
+from people
+group by lsoa_code
+union all
+select 'ward', ward_code, count(*), {{ cell_key('record_key') }}
+from people
+group by ward_code
+union all
+select 'lad', lad_code, count(*), {{ cell_key('record_key') }}
+from people
+group by lad_code
