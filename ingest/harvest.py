@@ -12,7 +12,7 @@ import duckdb
 from ingest.csv_text import SchemaDriftError
 from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.service_directories import read_directory
-from ingest.feeds.surveys import SurveyReader, fetch_index, postcode_lookup
+from ingest.feeds.surveys import MissingDependencyError, SurveyReader, fetch_index, postcode_lookup
 from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, read_volunteers
 from ingest.http_client import FeedClient, FeedError
 from ingest.landing import Landing, LoadContext, archive_payloads, ensure_meta, record_failure, write_landing
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 SURVEY_TABLES = ("survey_questionnaires", "survey_questions", "survey_options", "survey_respondents",
                  "survey_answers")
-FAILURES = (FeedError, SchemaDriftError, ValueError, KeyError, TypeError)
+FAILURES = (FeedError, SchemaDriftError, MissingDependencyError, ValueError, KeyError, TypeError)
 
 
 class HarvestError(RuntimeError):
