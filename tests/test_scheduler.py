@@ -238,7 +238,8 @@ def wait_for_quiet_publication(dep: dict, published_before: int, peak: list[int]
         peak[0] = max(peak[0], tree_rss(dep["procs"]))
         published = api.all("/dags/warehouse_build/dagRuns/~/taskInstances", "task_instances", task_id="publish",
                             state="success")
-        if len(published) > published_before and not active_runs(api):
+        queued = api.get("/dags/warehouse_build/assets/queuedEvents").get("total_entries", 0) if published else 0
+        if len(published) > published_before and not active_runs(api) and not queued:
             return {"published": published}
         failed = api.all("/dags/~/dagRuns/~/taskInstances", "task_instances", state="failed")
         assert not failed, [(t["dag_id"], t["task_id"], t.get("rendered_map_index")) for t in failed]
