@@ -29,7 +29,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import TEST_HASH_KEY, reset_server
+from tests.conftest import TEST_HASH_KEY, reset_server, use_var_dir
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -40,8 +40,6 @@ FAMILY_MARTS = {"area_profiles": "area_profiles", "surveys": "quality_of_life", 
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 SAFETY_NET_S = 1200
 ADMIN_PASSWORD = "scheduler-test-admin-password"
-
-pytestmark = pytest.mark.e2e
 
 
 def free_port() -> int:
@@ -264,6 +262,7 @@ def count_builds(api: Api) -> int:
                        state="success"))
 
 
+@pytest.mark.e2e
 def test_fresh_deployment_publishes_unattended_then_republishes_identically(deployment, county_manifest):
     api: Api = deployment["api"]
     root: Path = deployment["root"]
@@ -308,3 +307,63 @@ def test_fresh_deployment_publishes_unattended_then_republishes_identically(depl
           f"second cycle {builds_second} (of {len(build_runs)} warehouse_build runs, the rest skipped); "
           f"failed task instances 0; retried {len(retried)}; peak RSS of Airflow processes {peak[0] / 1e6:.0f} MB")
     assert builds_second == 1, "a burst of four feed updates must give one build"
+
+
+def _sources(family: str) -> list[str]:
+    from ingest.sources import load_sources
+
+    return [s.id for s in load_sources(REPO / "config" / "sources.yml") if s.family == family]
+
+
+def test_postcode_lookup_families_refuse_before_area_profiles(tmp_path, monkeypatch, demo_url):
+    """No silent empty lookup: surveys and skill banks fail loudly, with ledger rows, and land nothing."""
+    import duckdb
+
+    from ingest.harvest import HarvestError, harvest_source
+    from warehouse.settings import get_settings
+
+    use_var_dir(monkeypatch, tmp_path)
+    reset_server(demo_url)
+    for source_id in _sources("surveys") + [s for s in _sources("volunteering") if "volunteers" in s]:
+        with pytest.raises(HarvestError, match=r"MissingDependencyError: raw\.ons_postcodes not loaded yet"):
+            harvest_source(source_id, base_url=demo_url)
+    con = duckdb.connect(str(get_settings().warehouse_path), read_only=True)
+    try:
+        ledger = con.execute("SELECT family, status, error FROM meta.load_ledger").fetchall()
+        landed = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'raw'").fetchall()}
+    finally:
+        con.close()
+    assert ledger and {family for family, _, _ in ledger} == {"surveys", "volunteering"}
+    assert all(status == "failed" and "run ingest_area_profiles first" in error for _, status, error in ledger)
+    assert not landed & {"survey_respondents", "survey_answers", "bureau_volunteers"}
+
+
+def test_build_readiness_needs_every_family_and_new_loads(tmp_path, monkeypatch, demo_url):
+    from ingest.harvest import harvest_source
+    from warehouse.build_inputs import readiness, record_inputs
+    from warehouse.duck import write_connection
+    from warehouse.settings import get_settings
+
+    use_var_dir(monkeypatch, tmp_path)
+    reset_server(demo_url)
+    settings = get_settings()
+    assert not readiness(settings, manual=True).build
+    for source_id in _sources("area_profiles"):
+        harvest_source(source_id, base_url=demo_url)
+    verdict = readiness(settings, manual=True)
+    assert not verdict.build and "service_maps" in verdict.reason and "area_profiles" not in verdict.reason
+    for family in ("surveys", "service_maps", "volunteering"):
+        for source_id in _sources(family):
+            harvest_source(source_id, base_url=demo_url)
+    assert readiness(settings, manual=False).build
+    with write_connection(settings.warehouse_path) as con:  # as if build "b1" had published these loads
+        inputs = record_inputs(con, "b1")
+        con.execute("CREATE TABLE meta.publications (run_id VARCHAR, recorded_at TIMESTAMPTZ, status VARCHAR, "
+                    "reason VARCHAR, path VARCHAR, tables VARCHAR)")
+        con.execute("INSERT INTO meta.publications VALUES ('b1', now(), 'published', NULL, NULL, NULL)")
+    assert {i["family"] for i in inputs} == {"area_profiles", "surveys", "service_maps", "volunteering"}
+    assert "nothing new" in readiness(settings, manual=False).reason
+    assert readiness(settings, manual=True).build  # an operator's manual run always rebuilds
+    harvest_source(_sources("service_maps")[0], base_url=demo_url)  # one feed refreshed -> due again
+    assert readiness(settings, manual=False).build
