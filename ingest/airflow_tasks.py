@@ -7,6 +7,7 @@ when they run. XCom carries source ids and small ledger rows, never data.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pendulum
@@ -19,7 +20,33 @@ RAW_ASSETS: dict[str, Asset] = {
 }
 PUBLISHED_ASSET = Asset(name="cg_published_marts", uri="cg://published/marts", group="common_ground")
 START = pendulum.datetime(2026, 1, 1, tz="Europe/London")
-DEFAULT_ARGS = {"owner": "common-ground", "retries": 0}
+# Transient failures (a feed briefly down, a dependency not loaded yet) heal by retrying; every task has
+# a hard execution_timeout so nothing holds the one writer slot forever.
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "common-ground",
+    "retries": 3,
+    "retry_delay": timedelta(minutes=1),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=15),
+    "execution_timeout": timedelta(minutes=10),
+}
+INGESTION_DAG_IDS = tuple(f"ingest_{family}" for family in RAW_ASSETS)
+# Families whose loads place postcodes in an LSOA through raw.ons_postcodes (landed by area profiles).
+# Service directories are placed in dbt, which only builds once every family has loaded.
+NEEDS_POSTCODE_LOOKUP = {"surveys", "volunteering"}
+# Pool slots go to the highest priority first (absolute weights, not Airflow's downstream sums): area
+# profiles before everything (others need its lookup), then the other harvests, and a build's dbt step
+# last, so a queued build never jumps ahead of the harvests it should wait for. Once dbt has built, the
+# build's gate/publish/summary steps come first so a half-done build is finished quickly.
+PRIORITY = {"area_harvest": 100, "harvest": 80, "await_lookup": 70, "finish_build": 60, "check_inputs": 20,
+            "dbt_build": 10}
+DESCRIPTIONS = {
+    "area_profiles": "ONS-style area bundle (LSOA lookup, census, IMD, postcodes) into raw.*",
+    "surveys": "Agency surveys (questionnaire + CSV export), pseudonymised, into raw.* — after area profiles",
+    "service_maps": "Partner Open Referral / HSDS service directories into raw.*",
+    "volunteering": "Volunteer bureaus (RPDE vacancies, skill banks), pseudonymised, into raw.* — after area "
+                    "profiles",
+}
 
 
 def feed_base_url(conn_id: str) -> str:
@@ -45,11 +72,31 @@ def run_key(context: dict[str, Any]) -> str:
     return key if ti.try_number <= 1 else f"{key}#try{ti.try_number}"
 
 
+def postcode_lookup_ready(settings: Any) -> tuple[bool, str]:
+    """Has area profiles landed the postcode lookup? (read-only; callers hold the writer pool)."""
+    import duckdb
+
+    from warehouse.duck import first_row, read_connection, table_exists
+
+    if not settings.warehouse_path.exists():
+        return False, "no private warehouse yet"
+    try:
+        with read_connection(settings.warehouse_path) as con:
+            if not (table_exists(con, "meta", "load_ledger") and table_exists(con, "raw", "ons_postcodes")):
+                return False, "raw.ons_postcodes not loaded yet"
+            row = first_row(con, "SELECT count(*) FROM meta.load_ledger WHERE family = 'area_profiles' "
+                                 "AND status = 'loaded'")
+    except duckdb.IOException as exc:  # another process holds the file (outside the pool, e.g. a manual run)
+        return False, f"warehouse busy: {exc}"
+    return bool(row and row[0]), "area profiles loaded" if row and row[0] else "no good area-profiles load yet"
+
+
 def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> Any:
-    """Build the ingestion DAG of one feed family: list sources → harvest each → reconcile."""
+    """Build the ingestion DAG of one feed family: [await area profiles →] list sources → harvest → reconcile."""
 
     @dag(
         dag_id=f"ingest_{family}",
+        description=DESCRIPTIONS[family],
         schedule=schedule,
         start_date=START,
         catchup=False,
@@ -59,7 +106,7 @@ def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> A
         default_args=DEFAULT_ARGS,
     )
     def _ingestion() -> None:
-        @task
+        @task(execution_timeout=timedelta(minutes=2))
         def list_sources() -> list[str]:
             from ingest.sources import sources_for
             from warehouse.settings import get_settings
@@ -69,7 +116,9 @@ def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> A
                 raise ValueError(f"no sources of family {family!r} are registered")
             return ids
 
-        @task(pool=WRITER_POOL, max_active_tis_per_dag=1)
+        @task(pool=WRITER_POOL, max_active_tis_per_dag=1, map_index_template="{{ task.op_kwargs['source_id'] }}",
+              weight_rule="absolute", execution_timeout=timedelta(minutes=45),
+              priority_weight=PRIORITY["area_harvest" if family == "area_profiles" else "harvest"])
         def harvest(source_id: str, **context: Any) -> list[dict[str, Any]]:
             from ingest.harvest import get_source, harvest_source
             from warehouse.settings import get_settings
@@ -79,7 +128,7 @@ def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> A
             return harvest_source(source_id, base_url=feed_base_url(source.conn_id), run_key=run_key(context),
                                   run_id=str(context["run_id"]), settings=settings)
 
-        @task(outlets=[RAW_ASSETS[family]])
+        @task(outlets=[RAW_ASSETS[family]], execution_timeout=timedelta(minutes=2))
         def reconcile(loads: list[list[dict[str, Any]]]) -> dict[str, int]:
             """Every load must satisfy received = loaded + quarantined before the asset is updated."""
             totals = {"received": 0, "loaded": 0, "quarantined": 0}
@@ -92,6 +141,22 @@ def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> A
                       f"quarantined={load['quarantined']:>6}")
             return totals
 
-        reconcile(harvest.expand(source_id=list_sources()))
+        sources = list_sources()
+        if family in NEEDS_POSTCODE_LOOKUP:
+            @task.sensor(pool=WRITER_POOL, mode="reschedule", poke_interval=20, timeout=6 * 3600,
+                         weight_rule="absolute", priority_weight=PRIORITY["await_lookup"],
+                         execution_timeout=timedelta(minutes=2))
+            def await_area_profiles() -> Any:
+                """Wait (without holding a slot) until area profiles has landed the postcode lookup."""
+                from airflow.sdk import PokeReturnValue
+
+                from warehouse.settings import get_settings
+
+                ready, reason = postcode_lookup_ready(get_settings())
+                print(f"postcode lookup: {reason}")
+                return PokeReturnValue(is_done=ready)
+
+            await_area_profiles() >> sources
+        reconcile(harvest.expand(source_id=sources))
 
     return _ingestion()

@@ -66,3 +66,47 @@ def test_dag_files_do_no_io_at_import():
         source = "\n".join(ast.unparse(node) for node in top_level)
         for forbidden in ("requests", "duckdb", "Variable", "open(", "connect("):
             assert forbidden not in source, (path.name, forbidden)
+
+
+def test_every_task_has_an_execution_timeout_and_dags_a_description(dagbag):
+    for dag in dagbag.dags.values():
+        assert dag.description and "\n" not in dag.description, dag.dag_id
+        for t in dag.tasks:
+            assert t.execution_timeout is not None, f"{dag.dag_id}.{t.task_id}"
+
+
+def test_mapped_harvests_are_labelled_by_source_id(dagbag):
+    for dag_id in ("ingest_area_profiles", "ingest_surveys", "ingest_service_maps", "ingest_volunteering"):
+        harvest = dagbag.dags[dag_id].get_task("harvest")
+        assert "source_id" in (harvest.partial_kwargs.get("map_index_template") or harvest.map_index_template)
+
+
+def test_postcode_lookup_families_wait_for_area_profiles(dagbag):
+    for dag_id in ("ingest_surveys", "ingest_volunteering"):
+        dag = dagbag.dags[dag_id]
+        gate = dag.get_task("await_area_profiles")
+        assert gate.pool == "duckdb_writer" and gate.mode == "reschedule"
+        assert "await_area_profiles" in dag.get_task("list_sources").upstream_task_ids
+    for dag_id in ("ingest_area_profiles", "ingest_service_maps"):
+        assert "await_area_profiles" not in dagbag.dags[dag_id].task_ids
+
+
+def test_build_waits_for_ingestion_and_checks_inputs_first(dagbag):
+    build = dagbag.dags["warehouse_build"]
+    assert build.get_task("check_inputs").upstream_task_ids == {"await_quiet_ingestion"}
+    assert build.get_task("dbt_build").upstream_task_ids == {"check_inputs"}
+
+
+def test_harvests_outrank_the_build_for_the_writer_slot(dagbag):
+    """Absolute weights: a queued dbt_build never takes the slot ahead of a queued harvest."""
+    def weight(dag_id, task_id):
+        t = dagbag.dags[dag_id].get_task(task_id)
+        rule = t.partial_kwargs.get("weight_rule") if hasattr(t, "partial_kwargs") else None
+        assert str(rule or t.weight_rule).lower().endswith("absolute"), (dag_id, task_id)
+        return t.partial_kwargs.get("priority_weight", t.priority_weight) if hasattr(t, "partial_kwargs") \
+            else t.priority_weight
+
+    area = weight("ingest_area_profiles", "harvest")
+    others = [weight(d, "harvest") for d in ("ingest_surveys", "ingest_service_maps", "ingest_volunteering")]
+    dbt = weight("warehouse_build", "dbt_build")
+    assert area > max(others) and min(others) > dbt

@@ -75,6 +75,11 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         extra = (_rows(con, "SELECT domain, metric, label, value FROM marts.run_highlights ORDER BY domain, metric")
                  if table_exists(con, "marts", "run_highlights") else [])
         volunteering = _volunteering(con)
+        # which load of each source this build read (each source's last good load; warehouse/build_inputs.py)
+        inputs = _rows(con, "SELECT family, source, load_id, finished_at FROM meta.build_inputs WHERE build_id = ? "
+                            "ORDER BY family, source", [run_id])
+    for load in inputs:
+        load["finished_at"] = str(load["finished_at"])
     for load in loads:
         load["finished_at"] = str(load["finished_at"])
         load["reconciles"] = (load["status"] in ("loaded", "retired")
@@ -85,6 +90,7 @@ def collect(run_id: str, settings: Settings | None = None) -> dict[str, Any]:
         "run_id": run_id,
         "loads": loads,
         "clock_warnings": clock,
+        "inputs": inputs,
         "dbt": {**dbt[0], "counts": json.loads(dbt[0]["counts"]), "failures": json.loads(dbt[0]["failures"]),
                 "freshness": json.loads(dbt[0]["freshness"] or "{}")} if dbt else None,
         "gx": [{**g, "failed": json.loads(g["failed"])} for g in gx],
@@ -143,6 +149,9 @@ def render(summary: dict[str, Any]) -> str:
             lines.append(f"  FAILED {g['suite']}: " + "; ".join(
                 f"{f['expectation']} {f['kwargs'].get('column', '')} (unexpected {f['unexpected_count']})"
                 for f in g["failed"][:5]))
+    if summary.get("inputs"):
+        lines += ["", "Built from (the last good load of each source; a failed load keeps the previous one)"]
+        lines += [f"  {i['family']:<14}{i['load_id']:<70}{i['finished_at'][:19]}" for i in summary["inputs"]]
     pub = summary.get("publication")
     lines += ["", "Published"]
     if pub and pub["status"] == "published":

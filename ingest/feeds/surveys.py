@@ -106,10 +106,25 @@ def _answer_code(q: Question, value: str) -> tuple[str | None, str | None]:
     return None, f"{q.id}: {excerpt(value)} is not one of the question's options"
 
 
+class MissingDependencyError(RuntimeError):
+    """A load needs data another feed family lands first (e.g. the postcode lookup from area profiles).
+
+    Raised instead of landing records unplaced; the load fails with a ledger row and the task is retried.
+    """
+
+
 def postcode_lookup(con: duckdb.DuckDBPyConnection, postcodes: set[str]) -> dict[str, tuple[str, bool]]:
-    """Map canonical postcodes to (LSOA, terminated) using the landed ONS postcode lookup."""
-    if not postcodes or not table_exists(con, "raw", "ons_postcodes"):
+    """Map canonical postcodes to (LSOA, terminated) using the landed ONS postcode lookup.
+
+    Refuses (``MissingDependencyError``) when the lookup has not been loaded: an empty answer would land
+    every record with no LSOA, and only hashes are kept, so such rows could never be repaired.
+    """
+    if not postcodes:
         return {}
+    loaded = table_exists(con, "raw", "ons_postcodes") and con.execute(
+        "SELECT count(*) FROM raw.ons_postcodes").fetchall()[0][0] > 0
+    if not loaded:
+        raise MissingDependencyError("raw.ons_postcodes not loaded yet — run ingest_area_profiles first")
     wanted = pa.table({"pcds": pa.array(sorted(postcodes), pa.string())})
     con.register("_wanted_postcodes", wanted)
     try:
@@ -164,12 +179,6 @@ def check_option_meanings(con: duckdb.DuckDBPyConnection, doc: dict[str, Any], s
             f"config/survey_mappings/{survey_id}.yml, then list {survey_id} under 'accept_relabelled' of the source")
 
 
-def _lookup_loaded(con: duckdb.DuckDBPyConnection) -> bool:
-    if not table_exists(con, "raw", "ons_postcodes"):
-        return False
-    return bool(con.execute("SELECT count(*) FROM raw.ons_postcodes").fetchall()[0][0])
-
-
 class SurveyReader:
     """Reads one survey (questionnaire + responses) into a Landing."""
 
@@ -204,10 +213,6 @@ class SurveyReader:
         cells_by_row = [self._row(columns, cells, len(parsed.header)) for cells in parsed.rows]
         postcodes = {pc for cells, _ in cells_by_row if (pc := normalise_postcode(cells.get("@postcode")))}
         lookup = postcode_lookup(self.con, postcodes)
-        if postcodes and not lookup and not _lookup_loaded(self.con):
-            raise FeedError(self.client.source, payload.url,
-                            "the ONS postcode lookup (raw.ons_postcodes) is not loaded, so no respondent could get "
-                            "an LSOA; load area profiles first (refusing to land every postcode as 'unknown')")
 
         response_counts = Counter(cells.get("@response_id") for cells, _ in cells_by_row)
         first_seen: dict[str, tuple[str, ...]] = {}
