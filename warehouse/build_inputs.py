@@ -18,11 +18,8 @@ import duckdb
 
 from ingest.sources import load_sources
 from warehouse.duck import first_row, read_connection, table_exists
+from warehouse.meta import ensure_meta
 from warehouse.settings import Settings
-
-INPUTS_DDL = """CREATE TABLE IF NOT EXISTS meta.build_inputs (
-    build_id VARCHAR NOT NULL, recorded_at TIMESTAMPTZ, family VARCHAR NOT NULL, source VARCHAR NOT NULL,
-    load_id VARCHAR NOT NULL, finished_at TIMESTAMPTZ)"""
 
 
 @dataclass(frozen=True)
@@ -43,7 +40,8 @@ def last_good_loads(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         return []
     rows = con.execute("""
         SELECT family, source, load_id, finished_at FROM (
-            SELECT *, row_number() OVER (PARTITION BY source ORDER BY finished_at DESC, load_id DESC) AS n
+            SELECT *, row_number() OVER (PARTITION BY source
+                                         ORDER BY seq DESC NULLS LAST, finished_at DESC, load_id DESC) AS n
             FROM meta.load_ledger WHERE status = 'loaded')
         WHERE n = 1 ORDER BY family, source""").fetchall()
     return [{"family": f, "source": s, "load_id": lid, "finished_at": fin} for f, s, lid, fin in rows]
@@ -85,8 +83,7 @@ def readiness(settings: Settings, *, manual: bool) -> Readiness:
 def record_inputs(con: duckdb.DuckDBPyConnection, build_id: str) -> list[dict[str, Any]]:
     """Snapshot the last good load of every source as this build's inputs (call before ``dbt build``)."""
     loads = last_good_loads(con)
-    con.execute("CREATE SCHEMA IF NOT EXISTS meta")
-    con.execute(INPUTS_DDL)
+    ensure_meta(con)  # warehouse/meta.py owns meta.build_inputs
     con.execute("DELETE FROM meta.build_inputs WHERE build_id = ?", [build_id])
     now = datetime.now(UTC)
     for load in loads:

@@ -59,6 +59,8 @@ DDL = [
         table_name VARCHAR, success BOOLEAN, evaluated INTEGER, rows BIGINT, failed VARCHAR)""",
     """CREATE TABLE IF NOT EXISTS meta.publications (run_id VARCHAR, recorded_at TIMESTAMPTZ, status VARCHAR,
         reason VARCHAR, path VARCHAR, tables VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS meta.build_inputs (build_id VARCHAR NOT NULL, recorded_at TIMESTAMPTZ,
+        family VARCHAR NOT NULL, source VARCHAR NOT NULL, load_id VARCHAR NOT NULL, finished_at TIMESTAMPTZ)""",
 ]
 
 
