@@ -152,9 +152,9 @@ def _link(link: Path, target: str) -> None:
 def build_database(settings: Settings, path: Path, version: str) -> dict[str, tuple[int, str]]:
     """Copy every mart, with its comments, into a new file at ``path``; returns the private checksums."""
     expected: dict[str, tuple[int, str]] = {}
-    con = duckdb.connect(config={"memory_limit": os.environ.get("CG_DUCKDB_MEMORY_LIMIT", "4GB"),
-                                 "enable_progress_bar": False})
+    con = duckdb.connect(config={"memory_limit": os.environ.get("CG_DUCKDB_MEMORY_LIMIT", "4GB")})
     try:
+        con.execute("SET enable_progress_bar = false")  # a global option: refused in connect()'s config once set
         options = "" if version == "latest" else f" (STORAGE_VERSION '{version}')"
         con.execute(f"ATTACH {_quote(str(path))} AS pub{options}")
         con.execute(f"ATTACH {_quote(str(settings.warehouse_path))} AS private (READ_ONLY)")
