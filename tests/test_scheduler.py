@@ -189,6 +189,8 @@ def deployment(postgres, demo_url, county_manifest, tmp_path_factory) -> Iterato
         "CG_SOURCES_FILE": str(REPO / "config" / "sources.yml"),
         "CG_MAPPINGS_DIR": str(REPO / "config" / "survey_mappings"),
         "CG_DBT_PROJECT_DIR": str(REPO / "dbt_project"),
+        "CG_DISCLOSURE_POLICY": str(REPO / "config" / "disclosure_policy.yml"),
+        "CG_PARTNERS_FILE": str(REPO / "config" / "partners.yml"),
     })
     assert env["AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION"].lower() == "false"
     reset_server(demo_url)
