@@ -88,8 +88,11 @@ def _normalise(cell: str) -> str:
     return cell if cell.isascii() else unicodedata.normalize("NFKC", cell)
 
 
-def parse_csv(content: bytes) -> CsvRows:
-    """Parse a CSV body into a header and rows of strings (blank lines dropped), with structural checks."""
+def parse_csv(content: bytes, *, check_headers: bool = True) -> CsvRows:
+    """Parse a CSV body into a header and rows of strings (blank lines dropped), with structural checks.
+
+    ``check_headers=False`` only for a tool's raw multi-row header that is rebuilt and checked afterwards.
+    """
     text, encoding = decode_text(content)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -98,7 +101,7 @@ def parse_csv(content: bytes) -> CsvRows:
         return CsvRows(header=[], rows=[], encoding=encoding)
     folded = [fold_header(h) for h in header]
     duplicates = sorted({header[i] for i, f in enumerate(folded) if folded.count(f) > 1})
-    if duplicates:
+    if duplicates and check_headers:
         raise SchemaDriftError(f"duplicate or near-duplicate column header(s) {duplicates}: refusing to guess "
                                "which one holds the data")
     width = len(header)

@@ -39,7 +39,8 @@ def test_a_surveymonkey_export_shared_as_a_file_loads_from_its_landing_folder(tm
     (tmp_path / "f1" / "questionnaire.json").write_text(json.dumps(questionnaire))
     (tmp_path / "f1" / "responses.csv").write_text(SURVEYMONKEY)
     with FileClient("surveys", tmp_path.as_uri()) as client:
-        entries = fetch_index(client, "/index.json")
+        entries, problems = fetch_index(client, "/index.json")
+        assert not problems
         landing = SurveyReader(client, Pseudonymiser(b"k" * 32), duckdb.connect()).read(
             entries[0], LoadContext("surveys/f1", "surveys", "surveys/f1@t", started_at=datetime.now(UTC)))
     assert (landing.received, landing.loaded, landing.quarantined) == (2, 2, 0)

@@ -114,6 +114,10 @@ def test_surveymonkey_export_loads_through_the_survey_reader_over_http():
              "type": "text"},
             {"id": "pc", "text": "Your postcode", "role": "identifier", "identifier": "postcode"}]}
     con = duckdb.connect()
+    # the ONS postcode lookup is landed first (surveys refuse to load without it)
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE TABLE raw.ons_postcodes AS SELECT * FROM (VALUES ('GL5 2BB', 'E01022222', '')) "
+                "AS t(pcds, lsoa_code, date_terminated)")
     with serve({"/q.json": questionnaire, "/r.csv": SURVEYMONKEY.encode()}) as (base, _), \
             FeedClient("surveys", base) as client:
         reader = SurveyReader(client, Pseudonymiser(b"k" * 32), con)

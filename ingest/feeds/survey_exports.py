@@ -41,6 +41,7 @@ SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF", "pdf", "a PDF document"),
     (b"\x1f\x8b", "gzip", "a gzip archive"),
 )
+BINARY_NULS = 16  # NUL bytes in the first 4 KiB from which an unrecognised file is taken as binary
 TOOLS = ("csv", "surveymonkey", "google_forms", "microsoft_forms", "spss", "xlsx")
 
 
@@ -49,7 +50,11 @@ def sniff(content: bytes) -> tuple[str, str] | None:
     for magic, kind, what in SIGNATURES:
         if content.startswith(magic):
             return kind, what
-    return ("binary", "a binary file (NUL bytes)") if b"\x00" in content[:4096] else None
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text with its BOM: decoded by parse_csv
+        return None
+    # A stray NUL in one cell is a text file with a bad row (quarantined by the reader); many NULs are binary.
+    head = content[:4096]
+    return ("binary", "a binary file (NUL bytes)") if head.count(b"\x00") >= BINARY_NULS else None
 
 
 def _cell(value: Any) -> str:
@@ -138,7 +143,9 @@ def normalise_export(content: bytes, export: dict[str, Any] | None, *, what: str
     elif tool == "xlsx":
         header, rows = _xlsx_rows(content)
     else:
-        parsed = parse_csv(content)
+        # SurveyMonkey's first header row leaves sub-answer columns blank: the combined header is checked
+        # for duplicates when the reader parses this function's output
+        parsed = parse_csv(content, check_headers=tool != "surveymonkey")
         header, rows = parsed.header, parsed.rows
         if tool == "surveymonkey":
             if not rows:
