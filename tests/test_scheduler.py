@@ -361,8 +361,6 @@ def test_build_readiness_needs_every_family_and_new_loads(tmp_path, monkeypatch,
     assert readiness(settings, manual=False).build
     with write_connection(settings.warehouse_path) as con:  # as if build "b1" had published these loads
         inputs = record_inputs(con, "b1")
-        con.execute("CREATE TABLE meta.publications (run_id VARCHAR, recorded_at TIMESTAMPTZ, status VARCHAR, "
-                    "reason VARCHAR, path VARCHAR, tables VARCHAR)")
         con.execute("INSERT INTO meta.publications VALUES ('b1', now(), 'published', NULL, NULL, NULL)")
     assert {i["family"] for i in inputs} == {"area_profiles", "surveys", "service_maps", "volunteering"}
     assert "nothing new" in readiness(settings, manual=False).reason
