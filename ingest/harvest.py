@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,12 +15,14 @@ from typing import Any
 
 import duckdb
 
+from ingest import staged_fetch as staged
 from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.boundaries import lookup_codes, read_boundaries
 from ingest.feeds.service_directories import read_directory
 from ingest.feeds.surveys import SurveyReader, fetch_index, postcode_lookup
 from ingest.feeds.volunteering import harvest_vacancies, interrupted_context, read_volunteers
 from ingest.feeds.volunteering_data_standard import read_vds_activities
+from ingest.fetch_walk import rpde_first_url, walk
 from ingest.file_client import client_for
 from ingest.http_client import FeedClient, FeedError
 from ingest.landing import (
@@ -27,6 +30,7 @@ from ingest.landing import (
     LoadContext,
     archive_payloads,
     ensure_meta,
+    load_feed_state,
     record_failure,
     safe_folder_name,
     write_landing,
@@ -69,24 +73,73 @@ def _brief(ledger: dict[str, Any]) -> dict[str, Any]:
 
 def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None, run_id: str | None = None,
                    settings: Settings | None = None) -> list[dict[str, Any]]:
-    """Fetch, validate, pseudonymise and land one source; returns brief ledger rows (for XCom)."""
+    """Fetch, then load one source (both halves in this process); returns brief ledger rows (for XCom)."""
+    settings = settings or get_settings()
+    run_key = run_key or new_run_key()
+    fetch_id = fetch_source(source_id, base_url=base_url, run_key=run_key, run_id=run_id, settings=settings)
+    return load_source(source_id, fetch_id, run_key=run_key, run_id=run_id, settings=settings)
+
+
+def fetch_source(source_id: str, *, base_url: str, run_key: str | None = None, run_id: str | None = None,
+                 settings: Settings | None = None, reuse: bool = False) -> str:
+    """Download every response the source's reader needs into a staged fetch; returns its fetch id.
+
+    Needs no warehouse connection (it runs outside the ``duckdb_writer`` pool, concurrently with other
+    fetches). Feed failures (HTTP errors, cut bodies …) are recorded in the staged fetch and become the
+    load's failed ledger row; a fetch that cannot complete at all spools a failed ledger row itself.
+    ``reuse``: keep an already complete staged fetch of the same run key (a prefetch) instead of refetching.
+    """
     settings = settings or get_settings()
     source = get_source(source_id, settings)
     run_key = run_key or new_run_key()
-    client = client_for(source.id, base_url, connect_timeout=source.connect_timeout,  # file:// → FileClient
+    fetch_id = f"{safe_folder_name(source.id)}/{safe_folder_name(run_key)}"
+    if reuse:
+        try:
+            staged.open_staged(settings.landing_dir, fetch_id)
+            return fetch_id
+        except staged.StagedFetchError:
+            pass
+    hint = staged.read_cursor_hint(settings.landing_dir, source.id) if source.protocol == "rpde_vacancies" else None
+    started = datetime.now(UTC)
+    folder = staged.begin(settings.landing_dir, source.id)
+    try:
+        with client_for(source.id, base_url, connect_timeout=source.connect_timeout,  # file:// → FileClient
                         read_timeout=source.read_timeout, max_bytes=source.max_bytes,
-                        deadline_seconds=source.fetch_deadline)
+                        deadline_seconds=source.fetch_deadline) as inner:
+            recorder = staged.RecordingClient(inner, folder)
+            stopped = walk(recorder, source, hint)
+        staged.commit(folder, settings.landing_dir, fetch_id, {
+            "source": source.id, "protocol": source.protocol, "base_url": base_url, "run_key": run_key,
+            "run_id": run_id, "started_at": started.isoformat(), "cursor": hint, "stopped": stopped,
+            "requests": len(recorder.responses), "bytes": sum(r.get("bytes", 0) for r in recorder.responses),
+            "responses": recorder.responses})
+    except BaseException as exc:  # killed by a timeout too: no half fetch stays, and the failure is recorded
+        shutil.rmtree(folder, ignore_errors=True)
+        message = f"fetch failed: {describe_error(exc)}"
+        log.error("[%s] %s", source.id, message)
+        ctx = LoadContext(source=source.id, family=source.family, load_id=f"{source.id}@{run_key}", run_id=run_id,
+                          started_at=started)
+        _record_failure_anywhere(None, settings.warehouse_path, ctx, message)
+        if isinstance(exc, Exception):
+            raise HarvestError(f"{source.id}: {message}") from exc
+        raise
+    log.info("[%s] fetched %d response(s) into %s%s", source.id, len(recorder.responses), fetch_id,
+             f" (stopped early: {stopped})" if stopped else "")
+    return fetch_id
+
+
+def load_source(source_id: str, fetch_id: str, *, run_key: str | None = None, run_id: str | None = None,
+                settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Validate, pseudonymise and land one source from its staged fetch (holding the one writer slot)."""
+    settings = settings or get_settings()
+    source = get_source(source_id, settings)
+    run_key = run_key or new_run_key()
     results: list[dict[str, Any]] = []
     failures: list[str] = []
 
     def context(sub: str | None = None) -> LoadContext:
         name = f"{source.id}/{sub}" if sub else source.id
         return LoadContext(source=name, family=source.family, load_id=f"{name}@{run_key}", run_id=run_id)
-
-    def land(con: duckdb.DuckDBPyConnection, landing: Landing) -> None:
-        guard_shrink(con, landing, source.max_shrink, client.url_for(source.path))
-        paths = archive_payloads(landing, settings.landing_dir) if source.archive_payloads else None
-        results.append(_brief(write_landing(con, landing, archived_paths=paths)))
 
     def fail(con: duckdb.DuckDBPyConnection | None, ctx: LoadContext, exc: BaseException | str) -> None:
         message = exc if isinstance(exc, str) else describe_error(exc)
@@ -96,37 +149,101 @@ def harvest_source(source_id: str, *, base_url: str, run_key: str | None = None,
         results.append({"source": ctx.source, "load_id": ctx.load_id, "status": "failed", "error": message})
 
     ctx = context()
-    with client, _open_warehouse(settings.warehouse_path, lambda exc: fail(None, ctx, exc)) as con:
+    try:
+        fetched = staged.open_staged(settings.landing_dir, fetch_id)
+        if fetched.manifest.get("source") != source.id:
+            raise staged.StagedFetchError(f"staged fetch {fetch_id} is of source {fetched.manifest.get('source')!r}")
+    except staged.StagedFetchError as exc:
+        with _open_warehouse(settings.warehouse_path, lambda e: None) as con:
+            fail(con, ctx, exc)
+        raise HarvestError("; ".join(failures)) from exc
+    with staged.ReplayClient(fetched) as client, \
+            _open_warehouse(settings.warehouse_path, lambda exc: fail(None, ctx, exc)) as con:
         if con is None:
             raise HarvestError("; ".join(failures))
         try:
             ensure_meta(con)
-            if source.protocol == "ons_area_bundle":
-                land(con, read_area_bundle(client, source, ctx))
-            elif source.protocol == "area_boundaries":
-                land(con, read_boundaries(client, source, ctx, lambda: lookup_codes(con)))
-            elif source.protocol == "hsds_services":
-                land(con, read_directory(client, source, ctx, per_page=source.page_size or 200))
-            elif source.protocol == "rpde_vacancies":
-                try:
-                    results.append(_brief(harvest_vacancies(client, source, ctx, con)))
-                except FAILURES as exc:  # pages committed before the failure keep their ledger row
-                    fail(con, interrupted_context(con, ctx, f"{type(exc).__name__}: {exc}"), exc)
-            elif source.protocol == "paged_volunteers":
-                pseudo = Pseudonymiser(load_key())
-                land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs),
-                                          per_page=source.page_size or 500))
-            elif source.protocol == "vds_activities":  # Volunteering Data Standard snapshot
-                land(con, read_vds_activities(client, source, ctx))
-            elif source.protocol == "survey_index":
-                _harvest_surveys(client, source, con, context, land, fail, results)
-            else:  # the registry validates protocols, so this is a programming error
-                raise ValueError(f"no reader for protocol {source.protocol!r}")
+            _read(client, source, con, ctx, context, settings, fetched, results, fail)
         except FAILURES as exc:
             fail(con, ctx, exc)
     if failures:
         raise HarvestError("; ".join(failures))
+    staged.discard(settings.landing_dir, fetch_id)  # the bodies may be personal data: gone once landed
     return results
+
+
+def _read(client: Any, source: Source, con: duckdb.DuckDBPyConnection, ctx: LoadContext, context: Any,
+          settings: Settings, fetched: staged.StagedFetch, results: list[dict[str, Any]], fail: Any) -> None:
+    """Run the source's reader against the replayed responses and land what it returns."""
+
+    def land(con: duckdb.DuckDBPyConnection, landing: Landing) -> None:
+        guard_shrink(con, landing, source.max_shrink, client.url_for(source.path))
+        paths = archive_payloads(landing, settings.landing_dir) if source.archive_payloads else None
+        results.append(_brief(write_landing(con, landing, archived_paths=paths)))
+
+    if source.protocol == "ons_area_bundle":
+        land(con, read_area_bundle(client, source, ctx))
+    elif source.protocol == "area_boundaries":
+        land(con, read_boundaries(client, source, ctx, lambda: lookup_codes(con)))
+    elif source.protocol == "hsds_services":
+        land(con, read_directory(client, source, ctx, per_page=source.page_size or 200))
+    elif source.protocol == "rpde_vacancies":
+        _load_vacancies(client, source, con, ctx, settings, fetched, results, fail)
+    elif source.protocol == "paged_volunteers":
+        pseudo = Pseudonymiser(load_key())
+        land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs),
+                                  per_page=source.page_size or 500))
+    elif source.protocol == "vds_activities":  # Volunteering Data Standard snapshot
+        land(con, read_vds_activities(client, source, ctx))
+    elif source.protocol == "survey_index":
+        _harvest_surveys(client, source, con, context, land, fail, results)
+    else:  # the registry validates protocols, so this is a programming error
+        raise ValueError(f"no reader for protocol {source.protocol!r}")
+
+
+def rpde_replay_start(con: duckdb.DuckDBPyConnection, source: Source, replay: staged.ReplayClient,
+                      cursor: dict[str, Any] | None) -> tuple[bool, str | None, str]:
+    """Can the staged fetch serve this RPDE load? (replayable, start URL override, reason).
+
+    The warehouse's ``meta.feed_state`` is the truth. If the staged fetch holds the stored position, the
+    load replays from there. If it started earlier (a stale or missing cursor hint), it replays from its
+    own start and the overlap is quarantined as already applied. If it started after the stored
+    position (the state was reset, or a restored warehouse), it cannot: the load fetches inline.
+    """
+    state = load_feed_state(con, source.id) or {}
+    db_url = state.get("next_url") or rpde_first_url(source)
+    if replay.has(db_url):
+        return True, None, "the staged fetch starts at the warehouse's high-water mark"
+    db_mark = (state["after_timestamp"], state.get("after_id") or "") if state.get("after_timestamp") is not None \
+        else None
+    hint_mark = (cursor["after_timestamp"], cursor.get("after_id") or "") \
+        if cursor and cursor.get("after_timestamp") is not None else None
+    start = (cursor or {}).get("next_url") or rpde_first_url(source)
+    if replay.has(start) and (hint_mark is None or (db_mark is not None and hint_mark <= db_mark)):
+        return True, start, (f"the staged fetch starts at {hint_mark or 'the feed start'}, before the warehouse's "
+                             f"mark {db_mark}: the overlap is replayed (quarantined as already applied)")
+    return False, None, (f"the staged fetch starts at {hint_mark} but the warehouse's mark is {db_mark} "
+                         "(state reset or restored): fetching inline from the warehouse's mark")
+
+
+def _load_vacancies(client: staged.ReplayClient, source: Source, con: duckdb.DuckDBPyConnection, ctx: LoadContext,
+                    settings: Settings, fetched: staged.StagedFetch, results: list[dict[str, Any]],
+                    fail: Any) -> None:
+    replayable, start_url, reason = rpde_replay_start(con, source, client, fetched.manifest.get("cursor"))
+    log.info("[%s] %s", source.id, reason)
+    try:
+        if replayable:
+            results.append(_brief(harvest_vacancies(client, source, ctx, con, start_url=start_url)))
+        else:
+            log.warning("[%s] %s", source.id, reason)
+            with client_for(source.id, fetched.manifest["base_url"], connect_timeout=source.connect_timeout,
+                            read_timeout=source.read_timeout, max_bytes=source.max_bytes,
+                            deadline_seconds=source.fetch_deadline) as live:
+                results.append(_brief(harvest_vacancies(live, source, ctx, con)))
+    except FAILURES as exc:  # pages committed before the failure keep their ledger row
+        fail(con, interrupted_context(con, ctx, f"{type(exc).__name__}: {exc}"), exc)
+    finally:  # the next fetch starts where this load left the warehouse
+        staged.write_cursor_hint(settings.landing_dir, source.id, load_feed_state(con, source.id), ctx.load_id)
 
 
 def guard_shrink(con: duckdb.DuckDBPyConnection, landing: Landing, max_shrink: float, url: str) -> None:

@@ -227,7 +227,8 @@ def _resumed_totals(con: duckdb.DuckDBPyConnection, context: LoadContext) -> dic
 
 def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
                       con: duckdb.DuckDBPyConnection, *,
-                      after_page: Callable[[int], None] | None = None) -> dict[str, Any]:
+                      after_page: Callable[[int], None] | None = None,
+                      start_url: str | None = None) -> dict[str, Any]:
     """Apply every page after the stored high-water mark; returns the cumulative ledger row.
 
     Each page is validated, put in (modified, id) order (a page served out of order is applied in feed
@@ -236,10 +237,12 @@ def harvest_vacancies(client: FeedClient, source: Source, context: LoadContext,
     upserts, tombstones, quarantine, ledger row and new high-water mark commit in one transaction.
     Ledger notes count ``new`` (first seen), ``updated`` (changed), ``deleted`` (live vacancy removed) and
     ``unseen_deletions`` (tombstones for ids never seen, which a new consumer must tolerate).
+    ``start_url`` starts the walk at or before the stored position (a staged fetch that began earlier):
+    the overlap is quarantined as already applied, never applied twice.
     """
     state = load_feed_state(con, source.id) or {}
-    url = state.get("next_url") or source.path
-    if not state.get("next_url") and source.page_size and "?" not in url:
+    url = start_url or state.get("next_url") or source.path
+    if not start_url and not state.get("next_url") and source.page_size and "?" not in url:
         url = f"{url}?limit={source.page_size}"
     last_key: FeedKey | None = ((state["after_timestamp"], state.get("after_id") or "")
                                 if state.get("after_timestamp") is not None else None)
