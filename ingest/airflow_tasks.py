@@ -11,9 +11,10 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import Asset, dag, task, task_group
 
 WRITER_POOL = "duckdb_writer"
+FETCH_CONCURRENCY = 4  # fetches of one DAG at once (they hold no pool slot: HTTP only, no warehouse)
 RAW_ASSETS: dict[str, Asset] = {
     family: Asset(name=f"cg_raw_{family}", uri=f"cg://warehouse/raw/{family}", group="common_ground")
     for family in ("area_profiles", "surveys", "service_maps", "volunteering")
@@ -91,8 +92,31 @@ def postcode_lookup_ready(settings: Any) -> tuple[bool, str]:
     return bool(row and row[0]), "area profiles loaded" if row and row[0] else "no good area-profiles load yet"
 
 
+def reconcile_loads(source_ids: list[str], loads: list[list[dict[str, Any]] | None]) -> dict[str, int]:
+    """Totals over the sources that loaded; names the ones that did not; refuses when none loaded."""
+    totals = {"received": 0, "loaded": 0, "quarantined": 0}
+    done = [row for batch in loads if batch for row in batch]
+    for load in done:
+        if load.get("status") != "loaded":
+            continue
+        if load["received"] != load["loaded"] + load["quarantined"]:
+            raise ValueError(f"{load['source']}: counts do not reconcile: {load}")
+        for key in totals:
+            totals[key] += load[key]
+        print(f"{load['source']:<45} received={load['received']:>8} loaded={load['loaded']:>8} "
+              f"quarantined={load['quarantined']:>6}")
+    landed = {str(load["source"]).split("/")[0] for load in done if load.get("status") == "loaded"}
+    failed = sorted(set(source_ids) - landed)
+    if failed:
+        print(f"FAILED sources (see their fetch/load task and meta.load_ledger): {', '.join(failed)}")
+    if not landed:
+        raise ValueError(f"no source of this family loaded ({len(source_ids)} failed): the asset is not updated")
+    return {**totals, "sources_loaded": len(landed), "sources_failed": len(failed)}
+
+
 def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> Any:
-    """Build the ingestion DAG of one feed family: [await area profiles →] list sources → harvest → reconcile."""
+    """Build the ingestion DAG of one feed family:
+    [await area profiles →] list sources → per source (fetch → load) → reconcile, all_sources_loaded."""
 
     @dag(
         dag_id=f"ingest_{family}",
@@ -116,30 +140,47 @@ def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> A
                 raise ValueError(f"no sources of family {family!r} are registered")
             return ids
 
-        @task(pool=WRITER_POOL, max_active_tis_per_dag=1, map_index_template="{{ task.op_kwargs['source_id'] }}",
-              weight_rule="absolute", execution_timeout=timedelta(minutes=45),
-              priority_weight=PRIORITY["area_harvest" if family == "area_profiles" else "harvest"])
-        def harvest(source_id: str, **context: Any) -> list[dict[str, Any]]:
-            from ingest.harvest import get_source, harvest_source
+        @task(max_active_tis_per_dag=FETCH_CONCURRENCY, map_index_template="{{ task.op_kwargs['source_id'] }}",
+              execution_timeout=timedelta(minutes=30))
+        def fetch(source_id: str, **context: Any) -> str:
+            """Download the source's responses into a staged fetch (no pool: no warehouse); XCom = fetch id."""
+            from ingest.harvest import fetch_source, get_source
             from warehouse.settings import get_settings
 
             settings = get_settings()
             source = get_source(source_id, settings)
-            return harvest_source(source_id, base_url=feed_base_url(source.conn_id), run_key=run_key(context),
-                                  run_id=str(context["run_id"]), settings=settings)
+            # `make run` fetched every source concurrently before the DAG runs (run conf prefetch_key)
+            prefetched = (getattr(context.get("dag_run"), "conf", None) or {}).get("prefetch_key")
+            return fetch_source(source_id, base_url=feed_base_url(source.conn_id),
+                                run_key=str(prefetched) if prefetched else run_key(context),
+                                run_id=str(context["run_id"]), settings=settings, reuse=True)
 
-        @task(outlets=[RAW_ASSETS[family]], execution_timeout=timedelta(minutes=2))
-        def reconcile(loads: list[list[dict[str, Any]]]) -> dict[str, int]:
-            """Every load must satisfy received = loaded + quarantined before the asset is updated."""
-            totals = {"received": 0, "loaded": 0, "quarantined": 0}
-            for load in (row for batch in loads for row in batch):
-                if load["received"] != load["loaded"] + load["quarantined"]:
-                    raise ValueError(f"{load['source']}: counts do not reconcile: {load}")
-                for key in totals:
-                    totals[key] += load[key]
-                print(f"{load['source']:<45} received={load['received']:>8} loaded={load['loaded']:>8} "
-                      f"quarantined={load['quarantined']:>6}")
-            return totals
+        @task(pool=WRITER_POOL, max_active_tis_per_dag=1, map_index_template="{{ task.op_kwargs['source_id'] }}",
+              weight_rule="absolute", execution_timeout=timedelta(minutes=20),
+              priority_weight=PRIORITY["area_harvest" if family == "area_profiles" else "harvest"])
+        def load(source_id: str, fetch_id: str, **context: Any) -> list[dict[str, Any]]:
+            """Replay the staged fetch through the source's reader into the warehouse (the one writer slot)."""
+            from ingest.harvest import load_source
+            from warehouse.settings import get_settings
+
+            return load_source(source_id, fetch_id, run_key=run_key(context), run_id=str(context["run_id"]),
+                               settings=get_settings())
+
+        @task_group(group_id="harvest")
+        def harvest(source_id: str) -> Any:
+            """Per source: fetch (concurrent, outside the pool) → load (inside it)."""
+            return load(source_id, fetch(source_id))
+
+        @task(outlets=[RAW_ASSETS[family]], execution_timeout=timedelta(minutes=2), trigger_rule="all_done")
+        def reconcile(source_ids: list[str], loads: list[list[dict[str, Any]] | None]) -> dict[str, int]:
+            """Runs once every source has finished, even if some failed: the asset is updated when at least one
+            source loaded (one failing directory must not hold back the other nine). Every load must satisfy
+            received = loaded + quarantined."""
+            return reconcile_loads(source_ids, loads)
+
+        @task(execution_timeout=timedelta(minutes=2))
+        def all_sources_loaded() -> None:
+            """Upstream-failed (so the DAG run is failed) whenever any source failed, after reconcile ran."""
 
         sources = list_sources()
         if family in NEEDS_POSTCODE_LOOKUP:
@@ -157,6 +198,8 @@ def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> A
                 return PokeReturnValue(is_done=ready)
 
             await_area_profiles() >> sources
-        reconcile(harvest.expand(source_id=sources))
+        loaded = harvest.expand(source_id=sources)
+        reconcile(sources, loaded)
+        loaded >> all_sources_loaded()
 
     return _ingestion()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-WRITERS = {"harvest", "dbt_build", "quality_gate", "publish", "summarise"}
+WRITERS = {"harvest.load", "dbt_build", "quality_gate", "publish", "summarise"}
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +77,25 @@ def test_every_task_has_an_execution_timeout_and_dags_a_description(dagbag):
 
 def test_mapped_harvests_are_labelled_by_source_id(dagbag):
     for dag_id in ("ingest_area_profiles", "ingest_surveys", "ingest_service_maps", "ingest_volunteering"):
-        harvest = dagbag.dags[dag_id].get_task("harvest")
-        assert "source_id" in (harvest.partial_kwargs.get("map_index_template") or harvest.map_index_template)
+        for task_id in ("harvest.fetch", "harvest.load"):
+            t = dagbag.dags[dag_id].get_task(task_id)
+            template = getattr(t, "partial_kwargs", {}).get("map_index_template") or t.map_index_template
+            assert "source_id" in template, task_id
+
+
+def test_fetch_runs_outside_the_writer_pool_and_one_failure_does_not_block_the_family(dagbag):
+    """Fetches hold no pool slot (several at once); each load waits only for its own source's fetch;
+    reconcile runs when every source is done (failed or not), all_sources_loaded fails the run if any failed."""
+    for dag_id in ("ingest_area_profiles", "ingest_surveys", "ingest_service_maps", "ingest_volunteering"):
+        dag = dagbag.dags[dag_id]
+        fetch, load = dag.get_task("harvest.fetch"), dag.get_task("harvest.load")
+        assert fetch.pool != "duckdb_writer" and (fetch.max_active_tis_per_dag or 0) > 1
+        assert load.pool == "duckdb_writer" and "harvest.fetch" in load.upstream_task_ids
+        reconcile = dag.get_task("reconcile")
+        assert str(reconcile.trigger_rule).lower().endswith("all_done")
+        assert "harvest.load" in reconcile.upstream_task_ids and reconcile.outlets
+        assert str(dag.get_task("all_sources_loaded").trigger_rule).lower().endswith("all_success")
+        assert "harvest.load" in dag.get_task("all_sources_loaded").upstream_task_ids
 
 
 def test_postcode_lookup_families_wait_for_area_profiles(dagbag):
@@ -106,7 +123,7 @@ def test_harvests_outrank_the_build_for_the_writer_slot(dagbag):
         return t.partial_kwargs.get("priority_weight", t.priority_weight) if hasattr(t, "partial_kwargs") \
             else t.priority_weight
 
-    area = weight("ingest_area_profiles", "harvest")
-    others = [weight(d, "harvest") for d in ("ingest_surveys", "ingest_service_maps", "ingest_volunteering")]
+    area = weight("ingest_area_profiles", "harvest.load")
+    others = [weight(d, "harvest.load") for d in ("ingest_surveys", "ingest_service_maps", "ingest_volunteering")]
     dbt = weight("warehouse_build", "dbt_build")
     assert area > max(others) and min(others) > dbt

@@ -287,7 +287,7 @@ def test_fresh_deployment_publishes_unattended_then_republishes_identically(depl
     first = mart_checksums(root / "published")
 
     # mapped harvests are labelled by source id in the UI
-    harvests = api.all("/dags/ingest_service_maps/dagRuns/~/taskInstances", "task_instances", task_id="harvest")
+    harvests = api.all("/dags/ingest_service_maps/dagRuns/~/taskInstances", "task_instances", task_id="harvest.load")
     labels = {t["rendered_map_index"] for t in harvests}
     assert labels and all(label and not label.isdigit() for label in labels), labels
 
