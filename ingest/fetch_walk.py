@@ -76,6 +76,7 @@ def _vacancies(client: RecordingClient, source: Source, hint: dict[str, Any] | N
         with contextlib.suppress(FeedError):
             client.get_json(rpde_first_url(source))
     for _ in range(source.max_pages):
+        client.chain.append(client.url_for(url))
         doc, payload = client.get_json(url)
         items = doc.get("items") if isinstance(doc, dict) else None
         next_url = doc.get("next") if isinstance(doc, dict) else None

@@ -101,8 +101,9 @@ def fetch_source(source_id: str, *, base_url: str, run_key: str | None = None, r
             pass
     hint = staged.read_cursor_hint(settings.landing_dir, source.id) if source.protocol == "rpde_vacancies" else None
     started = datetime.now(UTC)
-    folder = staged.begin(settings.landing_dir, source.id)
+    folder: Path | None = None
     try:
+        folder = staged.begin(settings.landing_dir, source.id)
         with client_for(source.id, base_url, connect_timeout=source.connect_timeout,  # file:// → FileClient
                         read_timeout=source.read_timeout, max_bytes=source.max_bytes,
                         deadline_seconds=source.fetch_deadline) as inner:
@@ -111,10 +112,12 @@ def fetch_source(source_id: str, *, base_url: str, run_key: str | None = None, r
         staged.commit(folder, settings.landing_dir, fetch_id, {
             "source": source.id, "protocol": source.protocol, "base_url": base_url, "run_key": run_key,
             "run_id": run_id, "started_at": started.isoformat(), "cursor": hint, "stopped": stopped,
-            "requests": len(recorder.responses), "bytes": sum(r.get("bytes", 0) for r in recorder.responses),
+            "chain": recorder.chain, "requests": len(recorder.responses),
+            "bytes": sum(r.get("bytes", 0) for r in recorder.responses),
             "responses": recorder.responses})
     except BaseException as exc:  # killed by a timeout too: no half fetch stays, and the failure is recorded
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
         message = f"fetch failed: {describe_error(exc)}"
         log.error("[%s] %s", source.id, message)
         ctx = LoadContext(source=source.id, family=source.family, load_id=f"{source.id}@{run_key}", run_id=run_id,
@@ -202,7 +205,7 @@ def _read(client: Any, source: Source, con: duckdb.DuckDBPyConnection, ctx: Load
 
 
 def rpde_replay_start(con: duckdb.DuckDBPyConnection, source: Source, replay: staged.ReplayClient,
-                      cursor: dict[str, Any] | None) -> tuple[bool, str | None, str]:
+                      fetched: staged.StagedFetch) -> tuple[bool, str | None, str]:
     """Can the staged fetch serve this RPDE load? (replayable, start URL override, reason).
 
     The warehouse's ``meta.feed_state`` is the truth. If the staged fetch holds the stored position, the
@@ -211,15 +214,18 @@ def rpde_replay_start(con: duckdb.DuckDBPyConnection, source: Source, replay: st
     position (the state was reset, or a restored warehouse), it cannot: the load fetches inline.
     """
     state = load_feed_state(con, source.id) or {}
-    db_url = state.get("next_url") or rpde_first_url(source)
-    if replay.has(db_url):
-        return True, None, "the staged fetch starts at the warehouse's high-water mark"
+    chain = fetched.chain
+    db_url = replay.url_for(state.get("next_url") or rpde_first_url(source))
+    if db_url in chain:
+        return True, None, (f"the staged fetch holds the warehouse's high-water mark (page {chain.index(db_url) + 1} "
+                            f"of {len(chain)})")
     db_mark = (state["after_timestamp"], state.get("after_id") or "") if state.get("after_timestamp") is not None \
         else None
+    cursor = fetched.manifest.get("cursor")
     hint_mark = (cursor["after_timestamp"], cursor.get("after_id") or "") \
         if cursor and cursor.get("after_timestamp") is not None else None
-    start = (cursor or {}).get("next_url") or rpde_first_url(source)
-    if replay.has(start) and (hint_mark is None or (db_mark is not None and hint_mark <= db_mark)):
+    start = chain[0] if chain else None
+    if start and (hint_mark is None or (db_mark is not None and hint_mark <= db_mark)):
         return True, start, (f"the staged fetch starts at {hint_mark or 'the feed start'}, before the warehouse's "
                              f"mark {db_mark}: the overlap is replayed (quarantined as already applied)")
     return False, None, (f"the staged fetch starts at {hint_mark} but the warehouse's mark is {db_mark} "
@@ -229,7 +235,7 @@ def rpde_replay_start(con: duckdb.DuckDBPyConnection, source: Source, replay: st
 def _load_vacancies(client: staged.ReplayClient, source: Source, con: duckdb.DuckDBPyConnection, ctx: LoadContext,
                     settings: Settings, fetched: staged.StagedFetch, results: list[dict[str, Any]],
                     fail: Any) -> None:
-    replayable, start_url, reason = rpde_replay_start(con, source, client, fetched.manifest.get("cursor"))
+    replayable, start_url, reason = rpde_replay_start(con, source, client, fetched)
     log.info("[%s] %s", source.id, reason)
     try:
         if replayable:

@@ -80,6 +80,7 @@ class RecordingClient:
     inner: FeedClient | FileClient
     folder: Path
     responses: list[dict[str, Any]] = field(default_factory=list)
+    chain: list[str] = field(default_factory=list)  # an incremental feed's pages, in walk order
 
     @property
     def source(self) -> str:
@@ -133,6 +134,11 @@ class StagedFetch:
     @property
     def keys(self) -> set[str]:
         return {r["key"] for r in self.manifest["responses"]}
+
+    @property
+    def chain(self) -> list[str]:
+        """The page URLs of an incremental feed's walk, in order (its start first)."""
+        return list(self.manifest.get("chain") or [])
 
 
 def open_staged(landing_dir: Path, fetch_id: str) -> StagedFetch:

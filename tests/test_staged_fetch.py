@@ -197,14 +197,24 @@ def test_rpde_fetch_starts_at_the_cursor_hint_and_the_load_checks_it_against_the
     reference = vacancies()
     mark = vacancy_state()
 
-    # 2. a stale (here: missing) hint: the fetch starts at the feed's start, before the warehouse's mark;
-    # the load replays the overlap and quarantines it as already applied — nothing is applied twice
-    staged.cursor_hint_path(landing, VACANCIES).unlink()
-    fetch_id = fetch_source(VACANCIES, base_url=server, run_key="e1-again")
-    (row,) = load_source(VACANCIES, fetch_id, run_key="e1-again")
-    assert row["status"] == "loaded" and row["loaded"] == 0 and row["quarantined"] == row["received"] > 0
-    assert vacancies() == reference and vacancy_state() == mark
-    assert staged.read_cursor_hint(landing, VACANCIES)["next_url"] == mark[0]  # rewritten after the load
+    # 2. a stale hint (the one from before e1): the fetch starts before the warehouse's mark and its pages do
+    # not pass through it; the load replays from the fetch's start and quarantines the overlap as already
+    # applied — nothing is applied twice
+    e1_hint = staged.read_cursor_hint(landing, VACANCIES)
+    staged.write_json_atomic(staged.cursor_hint_path(landing, VACANCIES), hint)
+    requests.post(f"{server}/_control/advance", timeout=5).raise_for_status()
+    fetch_id = fetch_source(VACANCIES, base_url=server, run_key="e2")
+    assert not any(key.endswith(mark[0]) for key in staged.open_staged(landing, fetch_id).keys)
+    (row,) = load_source(VACANCIES, fetch_id, run_key="e2")
+    assert row["status"] == "loaded" and row["loaded"] > 0 and row["quarantined"] > 0
+    assert row["received"] == row["loaded"] + row["quarantined"]
+    with duckdb.connect(str(get_settings().warehouse_path), read_only=True) as con:
+        reasons = [r[0] for r in con.execute(
+            "SELECT reason FROM raw.quarantine WHERE _load_id = ?", [f"{VACANCIES}@e2"]).fetchall()]
+    assert len(reasons) == row["quarantined"] and all("goes backwards" in r for r in reasons)
+    assert e1_hint["next_url"] != staged.read_cursor_hint(landing, VACANCIES)["next_url"] == vacancy_state()[0]
+    reference, mark = vacancies(), vacancy_state()
+    assert len(reference) == len({v for v, *_ in reference})
 
     # 3. the hint is ahead of the warehouse (its feed_state was reset to re-harvest): the load fetches inline
     with duckdb.connect(str(get_settings().warehouse_path)) as con:
