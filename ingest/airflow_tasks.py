@@ -92,10 +92,10 @@ def postcode_lookup_ready(settings: Any) -> tuple[bool, str]:
     return bool(row and row[0]), "area profiles loaded" if row and row[0] else "no good area-profiles load yet"
 
 
-def reconcile_loads(source_ids: list[str], loads: list[list[dict[str, Any]] | None]) -> dict[str, int]:
+def reconcile_loads(source_ids: list[str], loads: list[list[dict[str, Any]] | None] | None) -> dict[str, int]:
     """Totals over the sources that loaded; names the ones that did not; refuses when none loaded."""
     totals = {"received": 0, "loaded": 0, "quarantined": 0}
-    done = [row for batch in loads if batch for row in batch]
+    done = [row for batch in loads or [] if batch for row in batch]  # None when no load pushed a result
     for load in done:
         if load.get("status") != "loaded":
             continue
@@ -169,10 +169,10 @@ def ingestion_dag(family: str, *, schedule: str, doc: str, tags: list[str]) -> A
         @task_group(group_id="harvest")
         def harvest(source_id: str) -> Any:
             """Per source: fetch (concurrent, outside the pool) → load (inside it)."""
-            return load(source_id, fetch(source_id))
+            return load(source_id=source_id, fetch_id=fetch(source_id=source_id))  # keywords: map_index_template
 
         @task(outlets=[RAW_ASSETS[family]], execution_timeout=timedelta(minutes=2), trigger_rule="all_done")
-        def reconcile(source_ids: list[str], loads: list[list[dict[str, Any]] | None]) -> dict[str, int]:
+        def reconcile(source_ids: list[str], loads: list[list[dict[str, Any]] | None] | None) -> dict[str, int]:
             """Runs once every source has finished, even if some failed: the asset is updated when at least one
             source loaded (one failing directory must not hold back the other nine). Every load must satisfy
             received = loaded + quarantined."""

@@ -234,5 +234,7 @@ def test_reconcile_updates_the_family_when_one_source_failed_and_names_it(capsys
     assert "FAILED sources (see their fetch/load task and meta.load_ledger): directory_b" in capsys.readouterr().out
     with pytest.raises(ValueError, match="no source of this family loaded"):
         reconcile_loads(["directory_a", "directory_b"], [None, None])
+    with pytest.raises(ValueError, match="no source of this family loaded"):
+        reconcile_loads(["directory_a"], None)  # what Airflow passes when no load pushed a result
     with pytest.raises(ValueError, match="do not reconcile"):
         reconcile_loads(["directory_a"], [[{**good[0], "loaded": 5}]])
