@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import requests
 
 from tests.conftest import TEST_HASH_KEY, reset_server, use_var_dir
 from warehouse.publish import publish, table_checksum
@@ -74,23 +73,40 @@ def test_dbt_test_failure_blocks_publish(built_copy):
 
 
 def test_sigkill_during_load_then_rerun(tmp_path, demo_url, harvested):
-    """Kill -9 a harvest mid-way: the warehouse opens cleanly and a rerun gives the clean result."""
-    reset_server(demo_url)
-    # make the third survey slow so the kill lands while the harvest is in flight
-    requests.post(f"{demo_url}/_control/faults", json={"path_prefix": "/surveys/housing_tenants_2026/responses",
-                                                       "mode": "delay", "seconds": 30}, timeout=5)
-    code = f"""
-        from ingest.harvest import harvest_source
-        harvest_source("ons_area", base_url="{demo_url}", run_key="area")
-        print("AREA-DONE", flush=True)
-        harvest_source("surveys", base_url="{demo_url}", run_key="killed")
+    """Kill -9 a load mid-way: the warehouse opens cleanly and a rerun gives the clean result.
+
+    The fetch completes first (it needs no warehouse); then the third survey's staged body is swapped for a
+    named pipe, so the load blocks reading it after the first two surveys committed — the kill lands there.
     """
-    proc = child(code, tmp_path)
-    assert proc.stdout.readline().strip() == "AREA-DONE"
-    time.sleep(3)  # council and police land; housing hangs
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    from ingest.staged_fetch import open_staged
+
     reset_server(demo_url)
+    fetch = child(f"""
+        from ingest.harvest import fetch_source, harvest_source
+        harvest_source("ons_area", base_url="{demo_url}", run_key="area")
+        fetch_source("surveys", base_url="{demo_url}", run_key="killed")
+    """, tmp_path)
+    assert fetch.wait(timeout=300) == 0, fetch.stdout.read()
+    staged = open_staged(tmp_path / "landing", "surveys/killed")
+    (housing,) = [e for e in staged.manifest["responses"] if "housing_tenants_2026/responses" in e["request_url"]]
+    pipe = staged.folder / housing["file"]
+    pipe.unlink()
+    os.mkfifo(pipe)
+    proc = child("""
+        from ingest.harvest import load_source
+        load_source("surveys", "surveys/killed", run_key="killed")
+    """, tmp_path)
+    deadline = time.monotonic() + 300
+    while True:  # opening the pipe for writing succeeds once the load is blocked reading it
+        try:
+            writer = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stdout.read()
+            time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    os.close(writer)
     warehouse = tmp_path / "warehouse" / "private.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         landed = {r[0] for r in con.execute("SELECT DISTINCT _source FROM raw.survey_respondents").fetchall()}
