@@ -69,12 +69,9 @@ def rpde_first_url(source: Source) -> str:
 
 
 def _vacancies(client: RecordingClient, source: Source, hint: dict[str, Any] | None) -> None:
-    """From the cursor hint (the last committed high-water mark) to the feed's end; plus the first page
-    when resuming, which the reader reads to detect a restarted feed."""
+    """From the cursor hint (the last committed high-water mark) to the feed's end; then, when resuming, the
+    first page, which the reader reads at the end to detect a restarted feed."""
     url = (hint or {}).get("next_url") or rpde_first_url(source)
-    if hint:
-        with contextlib.suppress(FeedError):
-            client.get_json(rpde_first_url(source))
     for _ in range(source.max_pages):
         client.chain.append(client.url_for(url))
         doc, payload = client.get_json(url)
@@ -84,8 +81,11 @@ def _vacancies(client: RecordingClient, source: Source, hint: dict[str, Any] | N
             return
         check_next_origin(client, source, next_url, payload.url)  # type: ignore[arg-type]
         if client.url_for(next_url) == client.url_for(url):
-            return  # the end of the feed (or a page loop, which the reader refuses)
+            break  # the end of the feed (or a page loop, which the reader refuses)
         url = next_url
+    if hint:  # last, as the reader asks for it (after the final page), so requests keep the reader's order
+        with contextlib.suppress(FeedError):
+            client.get_json(rpde_first_url(source))
 
 
 WALKERS: dict[str, Callable[[RecordingClient, Source, dict[str, Any] | None], None]] = {
