@@ -75,7 +75,8 @@ def real_built(tmp_path_factory, harvested):
             loads = {sid: harvest_source(sid, base_url=base, run_key="real") for sid in SOURCES}
         settings = get_settings()
         # the service-map marts and everything upstream; tests that also read unselected models are left out
-        dbt = summarise(invoke(["build", "--select", "+service_map +service_map_sources +service_map_reconciliation",
+        dbt = summarise(invoke(["build", "--select", "+service_map +service_map_sources +service_map_reconciliation "
+                                "+int_directory_categories_unmapped",
                                 "--indirect-selection", "cautious"], settings))
     return settings, loads, dbt, requested
 
