@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from demo.constants import REFERENCE_DATETIME
+from demo.directory_layouts import LAYOUT_OF_KIND, PLAIN, apply_layout
 from demo.geography import Geography
 from demo.names import SAINTS, STREET_STEMS, STREET_TYPES, VENUE_TEMPLATES, slug
 from demo.people import postcodes_in
@@ -50,10 +51,12 @@ class Directory:
     area: int  # -1 = covers every area
     vocabulary: str
     phone_style: int
+    layout: str = PLAIN  # demo/directory_layouts.py: the real partner layout it publishes in
 
 
 def directory_specs(geo: Geography, scale: Scale) -> list[Directory]:
-    """Three directories per service area (council and NHS on v3, voluntary sector on v1), plus a regional one."""
+    """Three directories per service area (council and NHS on v3, voluntary sector on v1), plus a regional one.
+    The NHS one speaks HSDS 3.0 list-then-detail, the voluntary-sector one a real ORUK 1 council layout."""
     specs = []
     for area in range(scale.n_service_areas):
         members = geo.districts.index[geo.districts["service_area"] == area]
@@ -63,9 +66,9 @@ def directory_specs(geo: Geography, scale: Scale) -> list[Directory]:
             Directory(f"{prefix}council", f"{name} Council Community Directory", "council", "3", area,
                       f"{slug(name)}-council-categories", 0),
             Directory(f"{prefix}nhs", f"{name} Health and Wellbeing Directory (NHS)", "nhs", "3", area,
-                      f"{slug(name)}-nhs-service-types", 1),
+                      f"{slug(name)}-nhs-service-types", 1, LAYOUT_OF_KIND["nhs"]),
             Directory(f"{prefix}vcs", f"Voluntary Action {name} Directory", "vcs", "1", area,
-                      f"va-{slug(name)}-themes", 2),
+                      f"va-{slug(name)}-themes", 2, LAYOUT_OF_KIND["vcs"]),
         ]
     if scale.regional_directory:
         specs.append(Directory("regional", f"{scale.county_name} Regional Services Finder", "regional", "3", -1,
@@ -366,11 +369,13 @@ def build_directories(rng_for: Any, geo: Geography, scale: Scale, out: Path) -> 
         records, rows = _directory_records(rng, d, listings[listings["directory"] == j], catalogue)
         truth += rows
         invalid = _break_some(rng, records)
+        apply_layout(rng_for(f"directories.layout.{d.id}"), d.layout, records)  # own stream: truth unchanged
         write_json_records(out / "directories" / d.id / "services.json", records)
         taxonomy += [(d.id, tid, label, c) for c, (tid, label) in vocab[d.id].items()]
-        index.append({"id": d.id, "name": d.name, "api_version": d.api_version,
+        index.append({"id": d.id, "name": d.name, "api_version": d.api_version, "layout": d.layout,
                       "services": f"/directories/{d.id}/services"})
-        section[d.id] = {"name": d.name, "api_version": d.api_version, "kind": d.kind, "records": len(records),
+        section[d.id] = {"name": d.name, "api_version": d.api_version, "kind": d.kind, "layout": d.layout,
+                         "records": len(records),
                          "service_at_locations": len(rows), "invalid_records": invalid}
     write_json(out / "directories" / "index.json", {"directories": index})
     listed = listings["service"].nunique()

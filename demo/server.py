@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from demo.constants import RPDE_LICENSE
+from demo.directory_layouts import API_DETAILS, HSDS3_LIST_DETAIL, ORUK1_COUNCIL
 from demo.faults import (
     CSV_MODES,
     MODES,
@@ -97,8 +98,10 @@ def _with_faults(fault: Fault | None, raw: list[bytes]) -> list[bytes]:
     return [json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode("utf-8") for r in records]
 
 
-def paged(records: list[bytes], query: dict[str, str], version: str, fault: Fault | None) -> Reply:
-    """A page of records in the current (v3) or older (v1) Open Referral envelope."""
+def paged(records: list[bytes], query: dict[str, str], version: str, fault: Fault | None, *,
+          first_number: int = 1) -> Reply:
+    """A page of records in the current (v3) or older (v1) Open Referral envelope; ``first_number`` is the
+    page number a v1 envelope reports for ``?page=1`` (0 in ORUK 1 council exports)."""
     page = _int_param(query, "page", 1) or 1
     per_page = min(PER_PAGE_MAX, _int_param(query, "per_page", PER_PAGE_DEFAULT) or PER_PAGE_DEFAULT)
     mode = fault.mode if fault else None
@@ -112,7 +115,8 @@ def paged(records: list[bytes], query: dict[str, str], version: str, fault: Faul
     contents = _with_faults(fault, records[(source - 1) * per_page: source * per_page])
     first, last = page == 1, page >= total_pages
     if version == "1":
-        head = {"totalElements": total, "totalPages": total_pages, "number": page, "size": per_page,
+        head = {"totalElements": total, "totalPages": total_pages, "number": page - 1 + first_number,
+                "size": per_page,
                 "first": first, "last": last}
         key = "content"
     else:
@@ -121,6 +125,14 @@ def paged(records: list[bytes], query: dict[str, str], version: str, fault: Faul
         key = "contents"
     body = json.dumps(head)[:-1].encode() + f', "{key}": ['.encode() + b",".join(contents) + b"]}"
     return Reply(body=body)
+
+
+def directory_services(store: DataStore, directory: str, query: dict[str, str], fault: Fault | None) -> Reply:
+    """``/directories/{id}/services`` in the directory's own layout (demo/directory_layouts.py)."""
+    layout = store.directory_layout(directory)
+    records = store.directory_records(directory, "list" if layout == HSDS3_LIST_DETAIL else "full")
+    return paged(records, query, store.directory_version(directory), fault,
+                 first_number=0 if layout == ORUK1_COUNCIL else 1)
 
 
 def rpde_page(store: DataStore, bureau: str, raw_path: str, query: dict[str, str], fault: Fault | None) -> Reply:
@@ -179,8 +191,14 @@ def route(store: DataStore, method: str, path: str, raw_path: str, query: dict[s
         case ("surveys", _, "responses.csv"):
             return static_file(store, parts, CSV_UNDECLARED, fault)
         case ("directories", directory, "services"):
-            version = store.directory_version(directory)
-            return paged(store.records("directories", directory, "services.json"), query, version, fault)
+            return directory_services(store, directory, query, fault)
+        case ("directories", directory) if store.directory_layout(directory) == HSDS3_LIST_DETAIL:
+            return Reply.json(API_DETAILS)  # HSDS 3.0 GET /
+        case ("directories", directory, "services", sid) if store.directory_layout(directory) == HSDS3_LIST_DETAIL:
+            record = store.directory_records(directory, "by_id").get(sid)
+            if record is None:
+                raise NotFound(path)
+            return Reply(body=(_with_faults(fault, [record]) or [record])[0])
         case ("bureaus", bureau, "volunteers"):
             return paged(store.records("bureaus", bureau, "volunteers.json"), query, "3", fault)
         case ("bureaus", bureau, "vacancies"):

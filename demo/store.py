@@ -80,12 +80,29 @@ class DataStore:
         path = self.path(*parts)
         return self._cached("records", str(path), lambda: read_json_records(path))
 
-    def directory_version(self, directory: str) -> str:
+    def _directory_entry(self, directory: str) -> dict[str, Any]:
         index = self.json_doc("directories", "index.json")
         for entry in index.get("directories", []):
             if entry.get("id") == directory:
-                return str(entry.get("api_version", "3"))
+                return entry
         raise NotFound(directory)
+
+    def directory_version(self, directory: str) -> str:
+        return str(self._directory_entry(directory).get("api_version", "3"))
+
+    def directory_layout(self, directory: str) -> str:
+        """The real partner layout a directory publishes in (demo/directory_layouts.py; "plain" if none)."""
+        return str(self._directory_entry(directory).get("layout", "plain"))
+
+    def directory_records(self, directory: str, view: str) -> Any:
+        """A directory's records as served: ``"full"`` (lines), ``"list"`` (list-view lines) or ``"by_id"``."""
+        from demo.directory_layouts import index_by_id, list_view
+
+        full = self.records("directories", directory, "services.json")
+        if view == "full":
+            return full
+        load = (lambda: list_view(full)) if view == "list" else (lambda: index_by_id(full))
+        return self._cached(f"directory_{view}", directory, load)
 
     def rpde(self, bureau: str, epoch: int) -> RpdeView:
         path = self.path("bureaus", bureau, "vacancy_items.jsonl")

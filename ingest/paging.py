@@ -88,8 +88,9 @@ def iter_pages(client: FeedClient, path: str, *, per_page: int, max_pages: int) 
             raise FeedError(client.source, payload.url,
                             f"page {number} repeats page {seen_bodies[payload.sha256]} (page loop)")
         if records and reported is not None and reported != number + offset:
+            numbering = f" — in the feed's numbering from 0, {number + offset}" if offset else ""
             raise FeedError(client.source, payload.url,
-                            f"asked for page {number}, the feed served page {reported} (page loop)")
+                            f"asked for page {number}{numbering}, the feed served page {reported} (page loop)")
         seen_bodies[payload.sha256] = number
         is_last = bool(last_flag) or number - start + 1 >= total_pages or not records
         yield Page(records, payload, number, total_pages, total_items, is_last, envelope)

@@ -14,10 +14,13 @@ from urllib.parse import parse_qsl, urlsplit
 @contextmanager
 def serve(routes: dict[str, Any]) -> Iterator[tuple[str, list[str]]]:
     """Serve ``routes`` ({"/path" or "/path?a=1": body}; a dict/list body is sent as JSON) on localhost;
-    yields (base URL, list of requested paths). Query parameters are matched in any order."""
+    yields (base URL, list of requested paths). Query parameters are matched in any order; a
+    ``"/path?*"`` route answers that path with any query string (as the ORUK validator's mock API does)."""
     requested: list[str] = []
 
     def key(target: str) -> str:
+        if target.endswith("?*"):  # any query string
+            return target
         parts = urlsplit(target)
         query = "&".join(f"{k}={v}" for k, v in sorted(parse_qsl(parts.query)))
         return parts.path + (f"?{query}" if query else "")

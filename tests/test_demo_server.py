@@ -97,7 +97,8 @@ def test_area_and_survey_files_are_served_verbatim(http: requests.Session, serve
         police.content.decode("utf-8")
 
 
-def _all_pages(http: requests.Session, base: str, path: str, per_page: int, v1: bool = False) -> list[dict]:
+def _all_pages(http: requests.Session, base: str, path: str, per_page: int, v1: bool = False,
+               first_number: int = 1) -> list[dict]:
     keys = ("totalElements", "totalPages", "number", "first", "last", "content") if v1 else (
         "total_items", "total_pages", "page_number", "first_page", "last_page", "contents")
     total_key, pages_key, number_key, first_key, last_key, list_key = keys
@@ -105,7 +106,7 @@ def _all_pages(http: requests.Session, base: str, path: str, per_page: int, v1: 
     page = 1
     while True:
         doc = http.get(base + path, params={"page": page, "per_page": per_page}).json()
-        assert doc[number_key] == page and doc["size"] == per_page
+        assert doc[number_key] == page - 1 + first_number and doc["size"] == per_page
         assert doc[pages_key] == math.ceil(doc[total_key] / per_page)
         assert doc[first_key] is (page == 1)
         records += doc[list_key]
@@ -121,11 +122,27 @@ def test_directory_envelopes_and_paging(http: requests.Session, server: str, dat
                                         manifest: dict) -> None:
     directories = http.get(server + "/directories/index.json").json()["directories"]
     assert {d["api_version"] for d in directories} == {"1", "3"}
+    assert {d["id"]: d["layout"] for d in directories} == {"council": "plain", "nhs": "hsds3_list_detail",
+                                                             "vcs": "oruk1_council"}
     for d in directories:
-        records = _all_pages(http, server, f"/directories/{d['id']}/services", 17, v1=d["api_version"] == "1")
+        records = _all_pages(http, server, f"/directories/{d['id']}/services", 17, v1=d["api_version"] == "1",
+                             first_number=0 if d["layout"] == "oruk1_council" else 1)
         on_disk = json.loads((data_dir / "directories" / d["id"] / "services.json").read_text(encoding="utf-8"))
         assert [r["id"] for r in records] == [r["id"] for r in on_disk]
         assert len(records) == manifest["directories"][d["id"]]["records"]
+    # HSDS 3.0 list-then-detail: GET / declares the version; the list omits what /services/{id} carries
+    assert http.get(server + "/directories/nhs").json()["version"] == "HSDS-UK-3.0"
+    assert http.get(server + "/directories/council").status_code == 404
+    listed = http.get(server + "/directories/nhs/services").json()["contents"][0]
+    assert not {"service_at_locations", "phones", "attributes"} & set(listed)
+    full = http.get(server + f"/directories/nhs/services/{listed['id']}").json()
+    assert full["service_at_locations"] and full["phones"] and full["attributes"][0]["taxonomy_term"]["name"]
+    assert http.get(server + "/directories/nhs/services/no-such-id").status_code == 404
+    # ORUK 1 council layout: organization.url, HTML descriptions, websites without a scheme
+    vcs = json.loads((data_dir / "directories" / "vcs" / "services.json").read_text(encoding="utf-8"))
+    assert all("url" in r["organization"] and "website" not in r["organization"] for r in vcs)
+    assert any(r["description"].startswith(("<p>", "<div>")) for r in vcs)
+    assert any(not str(r["url"]).startswith("http") for r in vcs)
     doc = http.get(server + "/directories/council/services").json()
     assert list(doc) == ["total_items", "total_pages", "page_number", "size", "first_page", "last_page", "empty",
                          "contents"]

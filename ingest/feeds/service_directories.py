@@ -179,20 +179,26 @@ def clean_service(service: dict[str, Any]) -> dict[str, Any]:
 def field_problems(service: dict[str, Any]) -> list[tuple[str, str]]:
     """(field, reason) for each optional contact field that is present but unusable."""
     problems = []
-    if service.get("email") and not EMAIL.match(str(service["email"]).strip()):
-        problems.append(("email", f"email {service['email']!r} is malformed"))
-    for field, value in (("url", service.get("url")), ("organization.website",
-                                                       (service.get("organization") or {}).get("website"))):
-        if value and not URL.match(str(value).strip()):
+    email = service.get("email")
+    if email not in (None, "") and not (isinstance(email, str) and EMAIL.match(email.strip())):
+        problems.append(("email", f"email {email!r} is malformed"))  # also false / 12345 (validator mocks)
+    org = service.get("organization")
+    for field, value in (("url", service.get("url")),
+                         ("organization.website", org.get("website") if isinstance(org, dict) else None)):
+        if value not in (None, "") and not (isinstance(value, str) and URL.match(value.strip())):
             problems.append((field, f"{field} {value!r} is malformed"))
-    for i, sal in enumerate(service.get("service_at_locations") or []):
+    sals = service.get("service_at_locations")
+    for i, sal in enumerate(sals if isinstance(sals, list) else []):
         location = sal.get("location") if isinstance(sal, dict) else None
+        if not isinstance(location, dict):
+            continue
         for name, limit in (("latitude", 90), ("longitude", 180)):
-            value = location.get(name) if isinstance(location, dict) else None
+            value = location.get(name)
             if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) > limit:
                 path = f"service_at_locations/{i}/location/{name}"
                 problems.append((path, f"{path} {value} is out of range"))
-        for j, address in enumerate((location or {}).get("addresses") or []):
+        addresses = location.get("addresses")
+        for j, address in enumerate(addresses if isinstance(addresses, list) else []):
             postcode = address.get("postal_code") if isinstance(address, dict) else None
             if postcode and normalise_postcode(postcode) is None:
                 problems.append((f"service_at_locations/{i}/location/addresses/{j}/postal_code",
@@ -220,14 +226,14 @@ def _validator() -> jsonschema.Draft202012Validator:
 def service_problems(service: dict[str, Any], *, fields: bool = True) -> list[str]:
     """Every reason a (current-shape) service record is invalid (schema errors first); ``fields=False``
     leaves out the field-level checks (email, websites, postcodes), whose fields a lenient source drops."""
+    checked = field_problems(service) if fields else []
+    covered = {field.replace(".", "/") for field, _ in checked}  # one reason per field, the clearer one
     reasons = []
     for err in sorted(_validator().iter_errors(service), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         where = "/".join(str(p) for p in err.absolute_path) or "record"
-        reasons.append(f"schema: {where}: {err.message}")
-    if reasons:
-        return reasons
-    if fields:
-        reasons.extend(reason for _, reason in field_problems(service))
+        if where not in covered:
+            reasons.append(f"schema: {where}: {err.message}")
+    reasons.extend(reason for _, reason in checked)
     return reasons
 
 
@@ -282,10 +288,10 @@ def api_version(client: FeedClient, source: Source) -> str | None:
 
 
 def _version_name(declared: str | None, envelope: str) -> str:
-    if declared and declared.strip().startswith("3"):
-        return "v3"
-    if declared and declared.strip().startswith("1"):
-        return "v1"
+    """"3.0", "3.1", "HSDS-UK-3.0" → v3; "1.0", "HSDS-UK-1.0" → v1; anything else: the page envelope's."""
+    major = re.search(r"(\d+)(?:\.\d+)*\s*$", declared or "")
+    if major and major.group(1) in ("1", "3"):
+        return f"v{major.group(1)}"
     return envelope
 
 
@@ -310,8 +316,10 @@ def read_directory(client: FeedClient, source: Source, context: LoadContext, per
     declared = api_version(client, source)
     details = {"fetched": 0, "failed": 0}
     dropped: dict[str, int] = {}
+    pages = 0
     for page in iter_pages(client, source.path, per_page=per_page, max_pages=source.max_pages):
         landing.payloads.append(page.payload)
+        pages += 1
         version = _version_name(declared, page.envelope)
         envelopes.add(version)
         for original in page.records:
@@ -337,12 +345,13 @@ def read_directory(client: FeedClient, source: Source, context: LoadContext, per
                 service = drop_fields(service, [f for f, _ in bad_fields])
                 for f, _ in bad_fields:
                     dropped[f] = dropped.get(f, 0) + 1
-            reason = service_problem(service, fields=not lenient)
+            reasons = service_problems(service, fields=not lenient)
             sid = str(service.get("id")) if service.get("id") else None
             signature = json.dumps(original, sort_keys=True)
-            if reason is None and sid in seen:
-                reason = ("exact duplicate of an earlier record" if seen[sid] == signature
-                          else "duplicate service id with different content")
+            if sid in seen:
+                reasons.append("exact duplicate of an earlier record" if seen[sid] == signature
+                               else "duplicate service id with different content")
+            reason = "; ".join(reasons)
             if reason:
                 landing.quarantine.append(QuarantineRecord("service", reason, original, sid, page.payload.sha256))
                 continue
@@ -353,7 +362,7 @@ def read_directory(client: FeedClient, source: Source, context: LoadContext, per
                 collected[kind].extend(rows)
                 shas[kind].extend([page.payload.sha256] * len(rows))
             landing.loaded += 1
-    landing.notes.append(f"envelope {'/'.join(sorted(envelopes))}, {len(landing.payloads)} page(s)"
+    landing.notes.append(f"envelope {'/'.join(sorted(envelopes))}, {pages} page(s)"
                          + (f", API version {declared}" if declared else ""))
     if details["fetched"] or details["failed"]:
         landing.notes.append(f"list records completed from /services/{{id}}: {details['fetched']}"
