@@ -147,8 +147,8 @@ having (not bool_or({{ parent_hidden }})
     ) end as bigint)
 {%- endmacro %}
 
-{#- partner_only rows: a distance as a band, never the number ("under 2 km", "2–5 km", "5–10 km", "10 km+"
-    for the default var match_distance_bands [2, 5, 10]). -#}
+{#- partner_only rows: a distance as a band, never the number ("under 5 km", "5–10 km", "10 km+" for the
+    default var match_distance_bands [5, 10]). -#}
 {% macro distance_band(km_expr) -%}
 {%- set edges = var('match_distance_bands') -%}
     case
