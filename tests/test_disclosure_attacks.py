@@ -268,7 +268,8 @@ def test_no_published_one_way_cell(built, capsys):
                                    AND (pct_positive >= 100 OR pct_negative >= 100)""").fetchall()[0][0]
         private, hidden, shown_below_100 = con.execute("""
             SELECT count(*), sum(CASE WHEN q.suppression = 'one_way' THEN 1 ELSE 0 END),
-                   sum(CASE WHEN NOT q.is_suppressed AND greatest(q.pct_positive, q.pct_negative) < 100 THEN 1 ELSE 0 END)
+                   sum(CASE WHEN NOT q.is_suppressed AND greatest(q.pct_positive, q.pct_negative) < 100
+                            THEN 1 ELSE 0 END)
             FROM intermediate.int_quality_of_life_cells c
             JOIN marts.quality_of_life q USING (area_level, area_code, period, measure_id)
             WHERE c.unweighted_n BETWEEN 10 AND 49 AND q.unweighted_n < 50

@@ -18,7 +18,12 @@ import pytest
 from tests.survey_disclosure_replica import DIMENSIONS, SurveyCells
 
 TRIALS = 300
-MARGIN = 0.05  # the attacker's best hit rate may exceed chance by at most this (sampling noise included)
+# The attacker's best hit rate may exceed chance by at most this (sampling noise and the pick of the best of
+# 21 strategies with hindsight included). Answers and the home LSOA: at chance. Demographics and the ward are
+# not fully at chance: a respondent moves two cells (ward and authority) of one category by +1 in expectation,
+# against noise of about 2.4 per cell; measured up to 12.5 points over chance (docs/disclosure.md), where
+# exact counts gave 100 %.
+MARGIN = {"answer": 0.03, "lsoa": 0.03, "demographic": 0.15}
 THRESHOLDS = (0, 1, 3, 5, 8, 10, 15)  # the attacker only trusts a lead of at least this (picked with hindsight)
 
 
@@ -181,7 +186,75 @@ def test_differencing_after_one_added_response_is_no_better_than_chance(attacks,
                   f"{100 * exact[name].rates()[1]:.1f} % over {tally.trials} guesses")
     for name, tally in perturbed.items():
         chance, best, _ = tally.rates()
-        assert best <= chance + MARGIN, name
+        kind = "answer" if name.endswith("answer") else "lsoa" if name == "lsoa" else "demographic"
+        assert best <= chance + MARGIN[kind], (name, chance, best)
     # the same attacker against exact counts (what threshold_secondary published for every cell of 10+)
     for name in ("sex", "age_band", "ethnic_group", "imd_decile", "ward", "survey_question answer"):
         assert exact[name].rates()[1] > 0.95, name
+
+
+def test_geography_differencing_recovers_few_counts(survey, capsys):
+    """Ward minus the sum of its other LSOAs (quality_of_life bases) and authority minus its other wards
+    (quality_of_life bases, survey_representation counts) estimate a cell: exact for every cell with exact
+    counts; with perturbation and rounding rarely exact, and never known to be."""
+    cells, _, _ = survey
+    parent = {}
+    for r in cells.residents.values():
+        if r.lsoa is not None:
+            parent[("lsoa", r.lsoa)], parent[("ward", r.ward)] = ("ward", r.ward), ("lad", r.lad)
+    families = defaultdict(list)  # (table, parent level, parent area, rest of the key) -> child cells
+    for (level, area, measure), group in cells.qol.items():
+        if level != "lad":
+            families[("quality_of_life bases", *parent[(level, area)], measure)].append(group["all"])
+    for (level, area, dim, cat), cell in cells.rep.items():
+        if level == "ward":
+            families[("survey_representation", *parent[(level, area)], dim, cat)].append(cell)
+    tops = {("quality_of_life bases", lvl, area, m): g["all"] for (lvl, area, m), g in cells.qol.items()}
+    tops |= {("survey_representation", lvl, area, d, c): cell for (lvl, area, d, c), cell in cells.rep.items()}
+    results = defaultdict(lambda: [0, 0, 0, 0])  # exact, cells, small exact, small
+    for family, kids in families.items():
+        top = cells.published(tops[family]) if family in tops else 0
+        published = [cells.published(k) for k in kids]
+        how = "ward minus its other LSOAs" if family[1] == "ward" else "authority minus its other wards"
+        name = f"{family[0]}, {how}"
+        for i, kid in enumerate(kids):
+            estimate = top - (sum(published) - published[i])
+            tally = results[name]
+            tally[0] += estimate == kid.n
+            tally[1] += 1
+            if 1 <= kid.n <= 9:
+                tally[2] += estimate == kid.n
+                tally[3] += 1
+    with capsys.disabled():
+        for name, (exact, total, small_exact, small) in sorted(results.items()):
+            print(f"\ngeography differencing, {name}: {exact} of {total} cells exact "
+                  f"({100 * exact / total:.1f} %); small (1–9): {small_exact} of {small}")
+    assert len(results) == 3
+    for exact, total, _, _ in results.values():
+        assert total > 100 and exact / total < 0.35
+
+
+def test_accuracy_cost_of_survey_perturbation(survey, capsys):
+    """docs/disclosure.md quotes these: mean |published − true| of survey counts and of QoL percentages."""
+    cells, _, _ = survey
+    changes = {
+        "survey_representation respondents": [abs(cells.published(c) - c.n) for c in cells.rep.values()],
+        "quality_of_life unweighted_n": [abs(cells.published(g["all"]) - g["all"].n) for g in cells.qol.values()],
+        "consultation_summary response_count": [abs(cells.published(c) - c.n) for c in cells.cons.values()],
+    }
+    pct = defaultdict(list)
+    for (lvl, area, measure), group in cells.qol.items():
+        if cells.published(group["all"]) < 10:
+            continue  # withheld (small_base)
+        published = cells.qol_pct(lvl, area, measure, "positive")
+        truth = cells.qol_pct(lvl, area, measure, "positive", exact=True)
+        pct[lvl].append(abs(published - truth))
+    means = {name: sum(v) / len(v) for name, v in changes.items()}
+    pct_means = {lvl: sum(v) / len(v) for lvl, v in pct.items()}
+    with capsys.disabled():
+        print("\nsurvey perturbation accuracy cost (mean |published − true|): "
+              + ", ".join(f"{name} {m:.2f} over {len(changes[name])} cells" for name, m in means.items())
+              + "; quality_of_life % positive (points): "
+              + ", ".join(f"{lvl} {m:.2f} over {len(pct[lvl])} cells" for lvl, m in pct_means.items()))
+    assert all(m < 2.0 for m in means.values())
+    assert pct_means["lad"] < 0.5 and pct_means["ward"] < 2.0 and pct_means["lsoa"] < 12

@@ -204,6 +204,7 @@ def test_fifth_survey_consultation_figures_match_a_hand_count(five_agencies):
     assert set(rows["question_id"]) == {"FS_AREA", "FS_SAFE", "FS_ALARM", "FS_LIFE"}
     for row in rows.itertuples():
         truth = counts.get((row.question_id, row.response_code), 0)
-        assert (pd.isna(row.response_count) and truth > 0) if row.is_suppressed else row.response_count == truth
+        # a resident survey: cell-key perturbed (ptable ±2) and rounded to 5, so within 4 of the hand count
+        assert row.response_count % 5 == 0 and abs(row.response_count - truth) <= 4
     alarm = rows[rows["question_id"] == "FS_ALARM"]
     assert alarm["pct_positive"].notna().all()  # valence from the mapping file
