@@ -19,7 +19,7 @@ from tests.survey_disclosure_replica import DIMENSIONS, SurveyCells
 
 TRIALS = 300
 # The attacker's best hit rate may exceed chance by at most this (sampling noise and the pick of the best of
-# 21 strategies with hindsight included). Answers and the home LSOA: at chance. Demographics and the ward are
+# up to 28 strategies with hindsight included). Answers and the home LSOA: at chance. Demographics and the ward are
 # NOT at chance: a respondent moves the ward and authority cell of their group by +1 in expectation, so each
 # of those published cells rises by 5 (rather than falls by 5) 20 % more often than a cell without them;
 # measured 7-15 points over chance (docs/disclosure.md), where exact counts give 100 %.
