@@ -68,8 +68,9 @@ def page(title: str, body: str, *, root: str, description: str) -> str:
 <main id="content">
 {body}
 </main>
-<footer><p>Built from the published Common Ground warehouse only; small numbers are suppressed there before
-anything reaches this site. <span class="nav"><a href="{root}index.html">All areas</a></span></p></footer>
+<footer><p>Built from the published Common Ground warehouse only; counts of people are protected
+there (perturbed and rounded, or suppressed) before anything reaches this site.
+<span class="nav"><a href="{root}index.html">All areas</a></span></p></footer>
 </body></html>
 """
 

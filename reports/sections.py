@@ -311,8 +311,9 @@ def consultation_overview(pub: dict[str, pd.DataFrame], root: str) -> str:
     rows = [[link(f"{root}consultations.html#{r.survey_id}", str(r.survey_id)), str(r.agency), str(r.period),
              r.questions, fmt(_num(r.respondents), 0)] for r in per.sort_values(["agency", "period"]).itertuples()]
     return ('<section id="consultations"><h2>Consultations</h2><p class="lede">Consultation results are '
-            'published for the partnership as a whole (small numbers suppressed), as each agency would publish '
-            'them.</p>' + table("Consultations", ["Survey", "Agency", "Period", "Questions", "Most respondents"],
+            'published for the partnership as a whole, as each agency would publish them; resident '
+            'surveys\' counts are perturbed and rounded to 5 to protect respondents.</p>'
+            + table("Consultations", ["Survey", "Agency", "Period", "Questions", "Most respondents"],
                                  rows, [False, False, False, True, True]) + "</section>")
 
 

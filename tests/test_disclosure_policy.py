@@ -37,10 +37,10 @@ def test_survey_rules_become_dbt_vars():
     policy = load_policy()
     policy["surveys"]["open_consultation"] = {"rule": "whole_survey_frequency", "min_base": 40}
     policy["surveys"]["no_base"] = {"rule": "whole_survey_frequency"}
-    policy["surveys"]["residents"] = {"rule": "threshold_secondary"}
+    policy["surveys"]["residents"] = {"rule": "cell_key_perturbation"}
     variables = dbt_vars(policy)
     assert variables["disclosure_frequency_surveys"] == {"open_consultation": 40, "no_base": None}
-    assert variables["disclosure_default_survey_rule"] == "threshold_secondary"
+    assert variables["disclosure_default_survey_rule"] == "cell_key_perturbation"
 
 
 def test_ptable_seed_is_the_generated_table_and_never_publishes_1_or_2():

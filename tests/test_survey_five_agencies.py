@@ -160,7 +160,7 @@ def test_fifth_survey_flows_into_every_mart(five_agencies):
     settings, _, _, with_mapping = five_agencies
     assert with_mapping["success"], with_mapping["failures"]
     suites = [s for s in all_suites() if s.table in {f"marts.{m}" for m in SURVEY_MARTS}]
-    assert len(suites) == 5
+    assert len(suites) == 6  # the five mart suites and disclosure_survey_cell_key_counts
     assert all(r["success"] for r in run_gate("five-agencies", settings, suites))
 
     report = read(settings, f"SELECT * FROM marts.survey_harmonisation WHERE survey_id = '{FIRE}'")
@@ -204,6 +204,7 @@ def test_fifth_survey_consultation_figures_match_a_hand_count(five_agencies):
     assert set(rows["question_id"]) == {"FS_AREA", "FS_SAFE", "FS_ALARM", "FS_LIFE"}
     for row in rows.itertuples():
         truth = counts.get((row.question_id, row.response_code), 0)
-        assert (pd.isna(row.response_count) and truth > 0) if row.is_suppressed else row.response_count == truth
+        # a resident survey: cell-key perturbed (ptable ±2) and rounded to 5, so within 4 of the hand count
+        assert row.response_count % 5 == 0 and abs(row.response_count - truth) <= 4
     alarm = rows[rows["question_id"] == "FS_ALARM"]
     assert alarm["pct_positive"].notna().all()  # valence from the mapping file

@@ -25,8 +25,8 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def distance_band(km: float) -> str:
-    """dbt macro distance_band() with var match_distance_bands [2, 5, 10]."""
-    return "under 2 km" if km < 2 else "2–5 km" if km < 5 else "5–10 km" if km < 10 else "10 km+"
+    """dbt macro distance_band() with var match_distance_bands [5, 10]."""
+    return "under 5 km" if km < 5 else "5–10 km" if km < 10 else "10 km+"
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import yaml
 from warehouse.settings import REPO_ROOT
 
 RULES = ("whole_survey_frequency", "threshold_secondary", "cell_key_perturbation", "partner_only", "not_people")
-SURVEY_RULES = ("whole_survey_frequency", "threshold_secondary")
+SURVEY_RULES = ("whole_survey_frequency", "cell_key_perturbation")
 
 
 class DisclosurePolicyError(ValueError):
@@ -63,5 +63,5 @@ def dbt_vars(policy: dict[str, Any] | None = None) -> dict[str, Any]:
     for survey, entry in (policy.get("surveys") or {}).items():
         if survey != "default" and entry["rule"] == "whole_survey_frequency":
             surveys[survey] = entry.get("min_base")
-    default = (policy.get("surveys") or {}).get("default", {}).get("rule", "threshold_secondary")
+    default = (policy.get("surveys") or {}).get("default", {}).get("rule", "cell_key_perturbation")
     return {"disclosure_frequency_surveys": surveys, "disclosure_default_survey_rule": default}

@@ -1,9 +1,10 @@
 {#- Disclosure control: every rule config/disclosure_policy.yml can name, in one module (docs/disclosure.md).
     threshold_secondary: suppress_small / is_small_count / secondary_suppression / suppress_siblings;
     whole_survey_frequency: frequency_min_base; cell_key_perturbation: cell_key / perturbed_count;
+    survey marts (cell_key_perturbation with a wave key): survey_cell_key / survey_count;
     partner_only: distance_band.
     Tunables are dbt vars (disclosure_threshold, consultation_min_base, cell_key_ptable_max,
-    match_distance_bands). -#}
+    survey_rounding_base, match_distance_bands). -#}
 
 {#- A count of people, or NULL when fewer than the disclosure threshold (default 10) but not zero.
     Zero is not disclosive and stays 0. -#}
@@ -146,8 +147,8 @@ having (not bool_or({{ parent_hidden }})
     ) end as bigint)
 {%- endmacro %}
 
-{#- partner_only rows: a distance as a band, never the number ("under 2 km", "2–5 km", "5–10 km", "10 km+"
-    for the default var match_distance_bands [2, 5, 10]). -#}
+{#- partner_only rows: a distance as a band, never the number ("under 5 km", "5–10 km", "10 km+" for the
+    default var match_distance_bands [5, 10]). -#}
 {% macro distance_band(km_expr) -%}
 {%- set edges = var('match_distance_bands') -%}
     case
@@ -171,4 +172,24 @@ having (not bool_or({{ parent_hidden }})
 {% macro survey_cell_primary(c) -%}
     ({{ is_small_count(c ~ '.unweighted_n') }}
      or {{ one_way_cell(c ~ '.unweighted_n', c ~ '.pct_positive', c ~ '.pct_negative') }})
+{%- endmacro %}
+
+{#- cell_key_perturbation for survey marts (docs/disclosure.md). A survey cell's key adds the wave key (the
+    record keys of every resident surveyed in the period, int_survey_wave_keys) to the cell's own record keys,
+    so one added response re-draws every cell of its period, not only the cells it falls in; the same data
+    still gives the same published values. -#}
+{% macro survey_cell_key(key_sum_expr, wave_key_expr) -%}
+    cast((coalesce({{ key_sum_expr }}, 0) + coalesce({{ wave_key_expr }}, 0)) % 256 as integer)
+{%- endmacro %}
+
+{#- The published value of a survey count of people: the perturbed count rounded to the nearest multiple of
+    var survey_rounding_base (5). 0 stays 0; every published value is a multiple of the base. -#}
+{% macro survey_count(count_expr, cell_key_expr) -%}
+{%- set base = var('survey_rounding_base') -%}
+    cast({{ base }} * round({{ perturbed_count(count_expr, cell_key_expr) }} / {{ base }}) as bigint)
+{%- endmacro %}
+
+{#- expr held within [low, high], NULL kept NULL (DuckDB's least / greatest skip NULLs). -#}
+{% macro clamp(expr, low, high) -%}
+    case when ({{ expr }}) is not null then least(greatest({{ expr }}, {{ low }}), {{ high }}) end
 {%- endmacro %}

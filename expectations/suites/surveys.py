@@ -1,5 +1,6 @@
-"""Suites on the survey marts: percentages in range, intervals around estimates, no small counts, every
-agency answer harmonised and every mapped quality-of-life measure published."""
+"""Suites on the survey marts: percentages in range, intervals around estimates, no count that is not a
+multiple of the rounding base (5; the exact perturbation is checked in suites/disclosure.py), every agency
+answer harmonised and every mapped quality-of-life measure published."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from expectations.suite import DISTRICT_REGEX, LSOA_REGEX, WARD_REGEX, SuiteSpec
 from warehouse.settings import REPO_ROOT
 
-SMALL = list(range(1, 10))  # a published count of people is 0, NULL (suppressed) or at least 10
+# a published survey count of people is perturbed then rounded to a multiple of 5 (0, 5, 10, ...)
+SMALL = [1, 2, 3, 4, 6, 7, 8, 9]
 
 
 def _quality_of_life_measures() -> list[str]:
@@ -66,16 +68,16 @@ def _harmonisation(gxe: Any) -> list[Any]:
 
 
 def _consultation_policy(gxe: Any) -> list[Any]:
-    """Each survey's questions follow its rule in config/disclosure_policy.yml: threshold_secondary rows
-    publish no count of 1-9; whole_survey_frequency rows publish only bases of at least the minimum."""
+    """Each survey's questions follow its rule in config/disclosure_policy.yml: cell_key_perturbation rows
+    publish only multiples of 5; whole_survey_frequency rows publish only bases of at least the minimum."""
     from warehouse.disclosure import dbt_vars, load_policy
 
     policy = dbt_vars(load_policy())
     frequency = policy["disclosure_frequency_surveys"]
     checks = [gxe.ExpectColumnValuesToNotBeInSet(column=c, value_set=SMALL, condition_parser="pandas",
-                                                 row_condition='disclosure_rule=="threshold_secondary"')
+                                                 row_condition='disclosure_rule=="cell_key_perturbation"')
               for c in ("response_count", "n_respondents")]
-    checks.append(gxe.ExpectColumnValuesToBeInSet(column="disclosure_rule", value_set=["threshold_secondary"],
+    checks.append(gxe.ExpectColumnValuesToBeInSet(column="disclosure_rule", value_set=["cell_key_perturbation"],
                                                   condition_parser="pandas", row_condition='scope!="survey_question"'))
     default_base = _consultation_min_base()
     for survey, base in frequency.items():
@@ -89,7 +91,7 @@ def _consultation_policy(gxe: Any) -> list[Any]:
     if policy["disclosure_default_survey_rule"] != "whole_survey_frequency":
         listed = " & ".join(f'survey_id!="{s}"' for s in frequency)
         condition = {"condition_parser": "pandas", "row_condition": listed} if listed else {}
-        checks.append(gxe.ExpectColumnValuesToBeInSet(column="disclosure_rule", value_set=["threshold_secondary"],
+        checks.append(gxe.ExpectColumnValuesToBeInSet(column="disclosure_rule", value_set=["cell_key_perturbation"],
                                                       **condition))
     return checks
 
@@ -146,12 +148,12 @@ def _representation(gxe: Any) -> list[Any]:
 
 SUITES = [
     SuiteSpec("mart_quality_of_life", "marts.quality_of_life", _quality_of_life,
-              "Quality of life: percentages in range, intervals contain estimates, no cell of 1–9"),
+              "Quality of life: percentages in range, intervals contain estimates, bases rounded to 5"),
     SuiteSpec("mart_survey_harmonisation", "marts.survey_harmonisation", _harmonisation,
               "Every agency answer harmonised; every mapped measure published"),
     SuiteSpec("mart_consultation_summary", "marts.consultation_summary", _consultation,
               "Consultation figures: percentages in range, every question follows its survey's disclosure rule"),
-    SuiteSpec("mart_survey_overlap", "marts.survey_overlap", _overlap, "Duplicate surveying: no count of 1–9"),
+    SuiteSpec("mart_survey_overlap", "marts.survey_overlap", _overlap, "Duplicate surveying: counts rounded to 5"),
     SuiteSpec("mart_survey_representation", "marts.survey_representation", _representation,
-              "Representation: shares in range, no count of 1–9"),
+              "Representation: shares in range, counts rounded to 5"),
 ]

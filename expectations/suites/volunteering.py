@@ -19,7 +19,7 @@ VACANCY_COLUMNS = ["vacancy_uid", "title", "organisation_name", "skills_needed",
 MATCH_COLUMNS = ["vacancy_uid", "vacancy_title", "match_rank", "volunteer_ref", "skills_score",
                  "availability_score", "cause_score", "distance_band", "shared_skills", "shared_slots", "reasons"]
 #: partner_only: a distance is published as one of these bands (dbt var match_distance_bands), never in km
-DISTANCE_BANDS = ["under 2 km", "2–5 km", "5–10 km", "10 km+"]
+DISTANCE_BANDS = ["under 5 km", "5–10 km", "10 km+"]
 AREA_COLUMNS = ["area_level", "area_code", "area_name", "lad_code", "lad_name", "open_vacancies",
                 "matched_vacancies", "unmatched_vacancies", "pct_vacancies_unmatched", "registered_volunteers"]
 

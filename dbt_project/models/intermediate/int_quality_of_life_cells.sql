@@ -1,5 +1,6 @@
 -- Unsuppressed quality-of-life estimates per area (LSOA, ward, local authority) × period × measure,
--- from one kept answer per resident, weighted by raking weights. Private: the mart suppresses.
+-- from one kept answer per resident, weighted by raking weights, with the unweighted positive and negative
+-- counts and a survey cell key for each count (macros/disclosure.sql). Private: the mart perturbs.
 with measures as (
     select measure_id
     from {{ ref('question_bank_measures') }}
@@ -23,13 +24,15 @@ kept as (
         p.lsoa_code,
         p.ward_code,
         p.lad_code,
-        w.weight
+        w.weight,
+        k.record_key
     from {{ ref('int_survey_measures_deduplicated') }} as d
     inner join measures as m on d.measure_id = m.measure_id
     inner join {{ ref('int_survey_residents_profiled') }} as p
         on d.resident_key = p.resident_key and d.period = p.period
     inner join {{ ref('int_survey_residents_weighted') }} as w
         on d.resident_key = w.resident_key and d.period = w.period
+    inner join {{ ref('int_survey_resident_record_keys') }} as k on d.resident_key = k.resident_key
     where d.valence in ('positive', 'neutral', 'negative')
       and p.lsoa_code is not null
 ),
@@ -55,7 +58,12 @@ estimates as (
         sum(case when valence = 'negative' then weight else 0 end) / sum(weight) as p_negative,
         sum(weight * score) / nullif(sum(case when score is not null then weight end), 0) as mean_score,
         sum(weight * score * score) / nullif(sum(case when score is not null then weight end), 0) as mean_sq,
-        count(distinct kept_agency) as contributing_agencies
+        count(distinct kept_agency) as contributing_agencies,
+        sum(case when valence = 'positive' then 1 else 0 end) as positive_n,
+        sum(case when valence = 'negative' then 1 else 0 end) as negative_n,
+        sum(record_key) as key_all,
+        sum(case when valence = 'positive' then record_key else 0 end) as key_positive,
+        sum(case when valence = 'negative' then record_key else 0 end) as key_negative
     from at_levels
     group by area_level, area_code, period, measure_id
 ),
@@ -87,12 +95,18 @@ joined as (
         e.p_negative,
         e.mean_score,
         greatest(e.mean_sq - e.mean_score * e.mean_score, 0) as var_score,
-        coalesce(e.contributing_agencies, 0) as contributing_agencies
+        coalesce(e.contributing_agencies, 0) as contributing_agencies,
+        coalesce(e.positive_n, 0) as positive_n,
+        coalesce(e.negative_n, 0) as negative_n,
+        {{ survey_cell_key('e.key_all', 'wk.wave_key') }} as cell_key,
+        {{ survey_cell_key('e.key_positive', 'wk.wave_key') }} as positive_cell_key,
+        {{ survey_cell_key('e.key_negative', 'wk.wave_key') }} as negative_cell_key
     from areas as a
     cross join asked as k
     left join estimates as e
         on a.area_level = e.area_level and a.area_code = e.area_code
        and k.period = e.period and k.measure_id = e.measure_id
+    left join {{ ref('int_survey_wave_keys') }} as wk on k.period = wk.period
 ),
 
 z as (select 1.959963984540054 as z)
@@ -121,6 +135,11 @@ select
     j.mean_score,
     j.mean_score - z.z * sqrt(j.var_score / j.effective_n) as mean_score_ci_lower,
     j.mean_score + z.z * sqrt(j.var_score / j.effective_n) as mean_score_ci_upper,
-    cast(j.contributing_agencies as bigint) as contributing_agencies
+    cast(j.contributing_agencies as bigint) as contributing_agencies,
+    cast(j.positive_n as bigint) as positive_n,
+    cast(j.negative_n as bigint) as negative_n,
+    j.cell_key,
+    j.positive_cell_key,
+    j.negative_cell_key
 from joined as j
 cross join z

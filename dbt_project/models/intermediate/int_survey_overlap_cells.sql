@@ -1,5 +1,6 @@
 -- Private, unsuppressed duplicate-surveying figures per area × period × canonical measure (the
--- partnership as a whole, each local authority plus residents with no known area, each ward).
+-- partnership as a whole, each local authority plus residents with no known area, each ward), with a
+-- survey cell key for each count of people (macros/disclosure.sql survey_cell_key).
 with residents as (
     select
         resident_key,
@@ -10,9 +11,10 @@ with residents as (
 ),
 
 dedup as (
-    select d.*, r.lad_code, r.ward_code
+    select d.*, r.lad_code, r.ward_code, k.record_key
     from {{ ref('int_survey_measures_deduplicated') }} as d
     inner join residents as r on d.resident_key = r.resident_key and d.period = r.period
+    inner join {{ ref('int_survey_resident_record_keys') }} as k on d.resident_key = k.resident_key
 ),
 
 asks as (
@@ -56,7 +58,11 @@ measure_cells as (
         sum(asks) as question_asks,
         sum(asks - 1) as duplicate_asks,
         sum(greatest(answers - 1, 0)) as duplicate_answers_removed,
-        sum(case when distinct_answers > 1 then 1 else 0 end) as residents_with_conflicting_answers
+        sum(case when distinct_answers > 1 then 1 else 0 end) as residents_with_conflicting_answers,
+        sum(record_key) as key_asked,
+        sum(case when asks > 1 then record_key else 0 end) as key_more_than_once,
+        sum(case when answers > 1 then record_key else 0 end) as key_duplicate_answers,
+        sum(case when distinct_answers > 1 then record_key else 0 end) as key_conflicting
     from dedup_levels
     group by area_level, area_code, parent_area_code, period, measure_id
 ),
@@ -153,7 +159,14 @@ select
     p.proposed_position,
     p.proposed_questions,
     p.agencies_needing,
-    p.n_agencies_needing
+    p.n_agencies_needing,
+    {{ survey_cell_key('c.key_asked', 'wk.wave_key') }} as key_residents_asked,
+    {{ survey_cell_key('c.key_more_than_once', 'wk.wave_key') }} as key_residents_asked_more_than_once,
+    -- duplicate asks come from the residents asked more than once: their key, offset so the adjustment
+    -- differs from that count's
+    {{ survey_cell_key('c.key_more_than_once + 128', 'wk.wave_key') }} as key_duplicate_asks,
+    {{ survey_cell_key('c.key_duplicate_answers', 'wk.wave_key') }} as key_duplicate_answers_removed,
+    {{ survey_cell_key('c.key_conflicting', 'wk.wave_key') }} as key_residents_with_conflicting_answers
 from measure_cells as c
 left join agencies as a
     on c.area_level = a.area_level and c.area_code = a.area_code and c.period = a.period
@@ -161,3 +174,4 @@ left join agencies as a
 left join area_burden as b
     on c.area_level = b.area_level and c.area_code = b.area_code and c.period = b.period
 left join proposal_ranked as p on c.period = p.period and c.measure_id = p.measure_id
+left join {{ ref('int_survey_wave_keys') }} as wk on c.period = wk.period

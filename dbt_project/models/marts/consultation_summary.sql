@@ -1,28 +1,22 @@
--- Response counts and percentages for consultation reports, exact to a hand count. Disclosure rule per
--- survey (config/disclosure_policy.yml): whole_survey_frequency publishes every count of a question whose
--- base reaches the survey's minimum (else hides the question); threshold_secondary hides counts 1-9 with
--- secondary suppression. Denominator: every non-blank response to the question, "don't know" included.
+-- Response counts and percentages for consultation reports. Disclosure rule per survey
+-- (config/disclosure_policy.yml): whole_survey_frequency publishes every count of a question, exact to a hand
+-- count, once its base reaches the survey's minimum (else hides the question); cell_key_perturbation (resident
+-- surveys, and the canonical measures over all surveys) publishes every count cell-key perturbed and rounded
+-- (macros/disclosure.sql survey_count), with n_respondents and every percentage computed from the published
+-- counts. Denominator: every non-blank response to the question, "don't know" included.
 with counts as (
     select
         *,
-        sum(response_count) over (partition by scope, survey_id, period, question_id) as n_respondents,
         {{ frequency_min_base('scope', 'survey_id') }} as frequency_min_base
     from {{ ref('int_consultation_response_counts') }}
 ),
 
-primary_flags as (
+published as (
     select
         *,
-        case when frequency_min_base is not null then n_respondents < frequency_min_base
-            else {{ is_small_count('response_count') }} end as hidden_0,
-        case when frequency_min_base is not null then n_respondents < frequency_min_base
-            else {{ is_small_count('n_respondents') }} end as question_hidden
+        case when frequency_min_base is not null then response_count
+            else {{ survey_count('response_count', 'cell_key') }} end as published_count
     from counts
-),
-
-flagged as (
-    {{ secondary_suppression('primary_flags', ['scope', 'survey_id', 'period', 'question_id'], 'response_count',
-                             'hidden_0', 'question_hidden', 'response_code', 'is_hidden') }}
 ),
 
 question_totals as (
@@ -31,39 +25,26 @@ question_totals as (
         survey_id,
         period,
         question_id,
+        sum(response_count) as true_n,
+        sum(published_count) as n_respondents,
         coalesce(bool_or(valence in ('positive', 'negative')), false) as has_valence,
-        sum(case when valence = 'positive' then response_count else 0 end) as positive,
-        sum(case when valence = 'negative' then response_count else 0 end) as negative,
-        sum(case when is_hidden and response_count > 0 then 1 else 0 end) as hidden_cells,
-        sum(case when is_hidden and response_count > 0 and valence = 'positive' then 1 else 0 end) as hidden_positive,
-        sum(case when is_hidden and response_count > 0 and valence = 'negative' then 1 else 0 end) as hidden_negative
-    from flagged
+        sum(case when valence = 'positive' then published_count else 0 end) as positive,
+        sum(case when valence = 'negative' then published_count else 0 end) as negative
+    from published
     group by scope, survey_id, period, question_id
 ),
 
 summarised as (
     select
-        f.*,
+        p.*,
+        t.n_respondents,
         t.has_valence,
-        -- a % positive (negative) would reveal the hidden positive (negative) cells unless it holds
-        -- none of them or all of the hidden cells
-        case
-            when not t.has_valence or f.question_hidden then null
-            when t.hidden_positive = 0 or t.hidden_positive = t.hidden_cells then {{ pct_1dp('t.positive', 'f.n_respondents') }}
-        end as pct_positive,
-        case
-            when not t.has_valence or f.question_hidden then null
-            when t.hidden_negative = 0 or t.hidden_negative = t.hidden_cells then {{ pct_1dp('t.negative', 'f.n_respondents') }}
-        end as pct_negative,
-        case
-            when not t.has_valence or f.question_hidden then null
-            when (t.hidden_positive = 0 or t.hidden_positive = t.hidden_cells)
-             and (t.hidden_negative = 0 or t.hidden_negative = t.hidden_cells)
-                then {{ pct_1dp('t.positive - t.negative', 'f.n_respondents') }}
-        end as net_agreement
-    from flagged as f
+        t.positive,
+        t.negative,
+        coalesce(p.frequency_min_base is not null and t.true_n < p.frequency_min_base, false) as question_hidden
+    from published as p
     inner join question_totals as t
-        on f.scope = t.scope and f.survey_id = t.survey_id and f.period = t.period and f.question_id = t.question_id
+        on p.scope = t.scope and p.survey_id = t.survey_id and p.period = t.period and p.question_id = t.question_id
 )
 
 select
@@ -80,15 +61,17 @@ select
     cast(response_label as varchar) as response_label,
     cast(response_order as bigint) as response_order,
     cast(valence as varchar) as valence,
-    cast(case when is_hidden then null else response_count end as bigint) as response_count,
-    cast(case when is_hidden or question_hidden then null else {{ pct_1dp('response_count', 'n_respondents') }} end
+    cast(case when question_hidden then null else published_count end as bigint) as response_count,
+    cast(case when question_hidden then null else {{ pct_1dp('published_count', 'n_respondents') }} end
         as double) as response_pct,
     cast(case when question_hidden then null else n_respondents end as bigint) as n_respondents,
-    cast(pct_positive as double) as pct_positive,
-    cast(pct_negative as double) as pct_negative,
-    cast(net_agreement as double) as net_agreement,
-    is_hidden as is_suppressed,
-    cast(case when frequency_min_base is not null then 'whole_survey_frequency' else 'threshold_secondary' end
-        as varchar) as disclosure_rule,
-    (has_valence and not question_hidden and net_agreement is null) as summary_withheld
+    cast(case when has_valence and not question_hidden then {{ pct_1dp('positive', 'n_respondents') }} end
+        as double) as pct_positive,
+    cast(case when has_valence and not question_hidden then {{ pct_1dp('negative', 'n_respondents') }} end
+        as double) as pct_negative,
+    cast(case when has_valence and not question_hidden then {{ pct_1dp('positive - negative', 'n_respondents') }} end
+        as double) as net_agreement,
+    question_hidden as is_suppressed,
+    cast(case when frequency_min_base is not null then 'whole_survey_frequency' else 'cell_key_perturbation' end
+        as varchar) as disclosure_rule
 from summarised

@@ -1,60 +1,58 @@
--- One quality-of-life view per area × period × measure, each resident counted once, with
--- small-number suppression (primary: 1–9 respondents, or a cell of fewer than attribute_disclosure_max_n
--- in which everyone answered positively or everyone negatively; secondary within ward and authority
--- totals; macros/disclosure.sql, rule threshold_secondary in config/disclosure_policy.yml).
+-- One quality-of-life view per area × period × measure, each resident counted once. Disclosure (rule
+-- cell_key_perturbation in config/disclosure_policy.yml, macros/disclosure.sql): the unweighted base is
+-- published cell-key perturbed and rounded (survey_count); each weighted % moves by the perturbation of its
+-- own unweighted count (positive or negative respondents) as a share of the base, the mean score by the
+-- base's, so one added response re-draws every estimate of its period. Estimates are withheld when the
+-- published base is under survey_estimate_min_base, or when a published base under
+-- attribute_disclosure_max_n shows everyone positive or everyone negative (a one-way cell).
 with cells as (
-    select * from {{ ref('int_quality_of_life_cells') }}
+    select
+        c.*,
+        {{ survey_count('c.unweighted_n', 'c.cell_key') }} as pub_n,
+        {{ survey_count('c.positive_n', 'c.positive_cell_key') }} - c.positive_n as d_positive,
+        {{ survey_count('c.negative_n', 'c.negative_cell_key') }} - c.negative_n as d_negative
+    from {{ ref('int_quality_of_life_cells') }} as c
+),
+
+shifted as (
+    select
+        c.*,
+        case when c.unweighted_n > 0 then 100.0 * c.d_positive / c.unweighted_n end as shift_positive,
+        case when c.unweighted_n > 0 then 100.0 * c.d_negative / c.unweighted_n end as shift_negative,
+        case when c.unweighted_n > 0 then 10.0 * (c.pub_n - c.unweighted_n) / c.unweighted_n end as shift_score
+    from cells as c
+),
+
+published as (
+    select
+        s.*,
+        {{ clamp('s.pct_positive + s.shift_positive', 0, 100) }} as pub_pct_positive,
+        {{ clamp('s.pct_positive_ci_lower + s.shift_positive', 0, 100) }} as pub_pct_positive_ci_lower,
+        {{ clamp('s.pct_positive_ci_upper + s.shift_positive', 0, 100) }} as pub_pct_positive_ci_upper,
+        {{ clamp('s.pct_negative + s.shift_negative', 0, 100) }} as pub_pct_negative,
+        {{ clamp('s.mean_score + s.shift_score', 0, 10) }} as pub_mean_score,
+        {{ clamp('s.mean_score_ci_lower + s.shift_score', 0, 10) }} as pub_mean_score_ci_lower,
+        {{ clamp('s.mean_score_ci_upper + s.shift_score', 0, 10) }} as pub_mean_score_ci_upper,
+        s.effective_n * s.pub_n / nullif(s.unweighted_n, 0) as pub_effective_n
+    from shifted as s
+),
+
+flagged as (
+    select
+        p.*,
+        case
+            when p.pub_n < {{ var('survey_estimate_min_base') }} then 'small_base'
+            when p.pub_n < {{ var('attribute_disclosure_max_n') }}
+             and (round(p.pub_pct_positive, 1) >= 100 or round(p.pub_pct_negative, 1) >= 100) then 'one_way'
+            else 'none'
+        end as suppression
+    from published as p
 ),
 
 lad_names as (
     select distinct area_code as lad_code, area_name as lad_name
     from cells
     where area_level = 'lad'
-),
-
-lad as (
-    select c.*, {{ survey_cell_primary('c') }} as is_primary, {{ survey_cell_primary('c') }} as is_hidden
-    from cells as c
-    where c.area_level = 'lad'
-),
-
-ward_in as (
-    select c.*, {{ survey_cell_primary('c') }} as is_primary, {{ survey_cell_primary('c') }} as hidden_0,
-        p.is_hidden as parent_hidden
-    from cells as c
-    left join lad as p
-        on c.parent_area_code = p.area_code and c.period = p.period and c.measure_id = p.measure_id
-    where c.area_level = 'ward'
-),
-
-ward as (
-    {{ secondary_suppression('ward_in', ['parent_area_code', 'period', 'measure_id'], 'unweighted_n',
-                             'hidden_0', 'parent_hidden', 'area_code', 'is_hidden') }}
-),
-
-lsoa_in as (
-    select c.*, {{ survey_cell_primary('c') }} as is_primary, {{ survey_cell_primary('c') }} as hidden_0,
-        p.is_hidden as parent_hidden
-    from cells as c
-    left join ward as p
-        on c.parent_area_code = p.area_code and c.period = p.period and c.measure_id = p.measure_id
-    where c.area_level = 'lsoa'
-),
-
-lsoa as (
-    {{ secondary_suppression('lsoa_in', ['parent_area_code', 'period', 'measure_id'], 'unweighted_n',
-                             'hidden_0', 'parent_hidden', 'area_code', 'is_hidden') }}
-),
-
-flagged as (
-    {%- set cols = 'area_level, area_code, area_name, parent_area_code, lad_code, period, measure_id, unweighted_n,
-        effective_n, pct_positive, pct_positive_ci_lower, pct_positive_ci_upper, pct_negative, mean_score,
-        mean_score_ci_lower, mean_score_ci_upper, contributing_agencies, is_primary, is_hidden' %}
-    select {{ cols }} from lad
-    union all
-    select {{ cols }} from ward
-    union all
-    select {{ cols }} from lsoa
 )
 
 select
@@ -70,19 +68,15 @@ select
     m.theme,
     m.scale_type,
     m.positive_means,
-    cast(case when f.is_hidden then null else f.unweighted_n end as bigint) as unweighted_n,
-    cast(case when f.is_hidden then null else round(f.effective_n, 1) end as double) as effective_n,
-    cast(case when f.is_hidden then null else round(f.pct_positive, 1) end as double) as pct_positive,
-    cast(case when f.is_hidden then null else round(f.pct_positive_ci_lower, 1) end as double) as pct_positive_ci_lower,
-    cast(case when f.is_hidden then null else round(f.pct_positive_ci_upper, 1) end as double) as pct_positive_ci_upper,
-    cast(case when f.is_hidden then null else round(f.pct_negative, 1) end as double) as pct_negative,
-    cast(case when f.is_hidden then null else round(f.mean_score, 2) end as double) as mean_score,
-    cast(case when f.is_hidden then null else round(f.mean_score_ci_lower, 2) end as double) as mean_score_ci_lower,
-    cast(case when f.is_hidden then null else round(f.mean_score_ci_upper, 2) end as double) as mean_score_ci_upper,
-    cast(case when f.is_hidden then null else f.contributing_agencies end as bigint) as contributing_agencies,
-    f.is_hidden as is_suppressed,
-    cast(case when f.is_primary then 'primary' when f.is_hidden then 'secondary' else 'none' end as varchar)
-        as suppression
+    cast(f.pub_n as bigint) as unweighted_n,
+    {%- for col, dp in [('effective_n', 1), ('pct_positive', 1), ('pct_positive_ci_lower', 1),
+                        ('pct_positive_ci_upper', 1), ('pct_negative', 1), ('mean_score', 2),
+                        ('mean_score_ci_lower', 2), ('mean_score_ci_upper', 2)] %}
+    cast(case when f.suppression = 'none' then round(f.pub_{{ col }}, {{ dp }}) end as double) as {{ col }},
+    {%- endfor %}
+    cast(case when f.suppression = 'none' then f.contributing_agencies end as bigint) as contributing_agencies,
+    f.suppression <> 'none' as is_suppressed,
+    cast(f.suppression as varchar) as suppression
 from flagged as f
 inner join {{ ref('question_bank_measures') }} as m on f.measure_id = m.measure_id
 left join lad_names as ln on f.lad_code = ln.lad_code

@@ -1,66 +1,27 @@
 -- Where partners survey the same residents about the same things, and the single questionnaire that
--- would replace it. Counts of people are suppressed (1–9) with secondary suppression down the
--- partnership → authority → ward hierarchy, column by column (macros/survey_suppression.sql).
--- Each count column is suppressed on its own (primary 1–9, then secondary down the hierarchy), so one
--- small count does not hide a whole row. No published column is a sum of others (question_asks =
--- residents_asked + duplicate_asks is published only when both are).
-{% set counts = ['residents_asked', 'residents_asked_more_than_once', 'duplicate_asks',
-                 'duplicate_answers_removed', 'residents_with_conflicting_answers'] %}
+-- would replace it. Every count of people (or of their asks and answers) is cell-key perturbed and
+-- rounded (macros/disclosure.sql survey_count; rule cell_key_perturbation in config/disclosure_policy.yml);
+-- question_asks and the ratios are computed from the published counts. A part is never published above
+-- its whole (residents asked more than once, or with conflicting answers, at most the residents asked).
 with cells as (
-    select * from {{ ref('int_survey_overlap_cells') }}
+    select
+        c.*,
+        {{ survey_count('c.residents_asked', 'c.key_residents_asked') }} as pub_asked,
+        {{ survey_count('c.residents_asked_more_than_once', 'c.key_residents_asked_more_than_once') }} as pub_multi,
+        {{ survey_count('c.duplicate_asks', 'c.key_duplicate_asks') }} as pub_duplicate_asks,
+        {{ survey_count('c.duplicate_answers_removed', 'c.key_duplicate_answers_removed') }} as pub_duplicate_answers,
+        {{ survey_count('c.residents_with_conflicting_answers', 'c.key_residents_with_conflicting_answers') }}
+            as pub_conflicting
+    from {{ ref('int_survey_overlap_cells') }} as c
 ),
 
-partnership as (
-    select c.*{% for col in counts %}, {{ is_small_count('c.' ~ col) }} as p_{{ col }}, {{ is_small_count('c.' ~ col) }} as h_{{ col }}{% endfor %}
+published as (
+    select
+        c.*,
+        least(c.pub_multi, c.pub_asked) as published_multi,
+        least(c.pub_conflicting, c.pub_asked) as published_conflicting,
+        c.pub_asked + c.pub_duplicate_asks as published_question_asks
     from cells as c
-    where c.area_level = 'partnership'
-),
-
-lad_in as (
-    select c.*{% for col in counts %}, {{ is_small_count('c.' ~ col) }} as p_{{ col }}, {{ is_small_count('c.' ~ col) }} as h0_{{ col }}, p.h_{{ col }} as parent_{{ col }}{% endfor %}
-    from cells as c
-    left join partnership as p on c.period = p.period and c.measure_id = p.measure_id
-    where c.area_level = 'lad'
-),
-
-{%- set ns = namespace(sql='select * from lad_in') %}
-{%- for col in counts %}
-    {%- set ns.sql = secondary_suppression('(' ~ ns.sql ~ ')', ['parent_area_code', 'period', 'measure_id'], col,
-                                           'h0_' ~ col, 'parent_' ~ col, 'area_code', 'h_' ~ col) %}
-{%- endfor %}
-lad as (
-    {{ ns.sql }}
-),
-
-ward_in as (
-    select c.*{% for col in counts %}, {{ is_small_count('c.' ~ col) }} as p_{{ col }}, {{ is_small_count('c.' ~ col) }} as h0_{{ col }}, p.h_{{ col }} as parent_{{ col }}{% endfor %}
-    from cells as c
-    left join lad as p
-        on c.parent_area_code = p.area_code and c.period = p.period and c.measure_id = p.measure_id
-    where c.area_level = 'ward'
-),
-
-{%- set ns = namespace(sql='select * from ward_in') %}
-{%- for col in counts %}
-    {%- set ns.sql = secondary_suppression('(' ~ ns.sql ~ ')', ['parent_area_code', 'period', 'measure_id'], col,
-                                           'h0_' ~ col, 'parent_' ~ col, 'area_code', 'h_' ~ col) %}
-{%- endfor %}
-ward as (
-    {{ ns.sql }}
-),
-
-{%- set flags = [] %}
-{%- for col in counts %}{% do flags.append('p_' ~ col) %}{% do flags.append('h_' ~ col) %}{% endfor %}
-{%- set cols = 'area_level, area_code, parent_area_code, period, measure_id, agencies_asking, n_agencies_asking, '
-               ~ counts | join(', ') ~ ', question_asks, residents_surveyed, questions_per_resident, '
-               ~ 'canonical_asks_per_resident, proposed_position, proposed_questions, agencies_needing, '
-               ~ 'n_agencies_needing, ' ~ flags | join(', ') %}
-flagged as (
-    select {{ cols }} from partnership
-    union all
-    select {{ cols }} from lad
-    union all
-    select {{ cols }} from ward
 ),
 
 names as (
@@ -84,16 +45,16 @@ select
     m.domain as measure_domain,
     f.agencies_asking,
     cast(f.n_agencies_asking as bigint) as n_agencies_asking,
-    {%- for c in counts %}
-    cast(case when f.h_{{ c }} then null else f.{{ c }} end as bigint) as {{ c }},
-    {%- endfor %}
-    cast(case when f.h_residents_asked or f.h_duplicate_asks then null else f.question_asks end as bigint)
-        as question_asks,
-    cast(case when f.h_residents_asked or f.h_residents_asked_more_than_once then null
-              else round(100.0 * f.residents_asked_more_than_once / f.residents_asked, 1) end as double)
+    cast(f.pub_asked as bigint) as residents_asked,
+    cast(f.published_multi as bigint) as residents_asked_more_than_once,
+    cast(f.pub_duplicate_asks as bigint) as duplicate_asks,
+    cast(f.pub_duplicate_answers as bigint) as duplicate_answers_removed,
+    cast(f.published_conflicting as bigint) as residents_with_conflicting_answers,
+    cast(f.published_question_asks as bigint) as question_asks,
+    cast(case when f.pub_asked > 0 then round(100.0 * f.published_multi / f.pub_asked, 1) end as double)
         as pct_residents_asked_more_than_once,
-    cast(case when f.h_residents_asked or f.h_duplicate_asks then null
-              else round(cast(f.question_asks as double) / f.residents_asked, 3) end as double) as asks_per_resident,
+    cast(case when f.pub_asked > 0 then round(cast(f.published_question_asks as double) / f.pub_asked, 3) end
+        as double) as asks_per_resident,
     cast(case when f.residents_surveyed >= 10 then round(f.questions_per_resident, 2) end as double)
         as questions_per_resident,
     cast(case when f.residents_surveyed >= 10 then round(f.canonical_asks_per_resident, 2) end as double)
@@ -101,10 +62,7 @@ select
     cast(f.proposed_position as bigint) as proposed_position,
     cast(f.proposed_questions as bigint) as proposed_questions,
     f.agencies_needing,
-    cast(f.n_agencies_needing as bigint) as n_agencies_needing,
-    ({% for c in counts %}f.h_{{ c }}{% if not loop.last %} or {% endif %}{% endfor %}) as is_suppressed,
-    cast(nullif(concat_ws(',' {%- for c in counts %}, case when f.h_{{ c }} then '{{ c }}' end{% endfor %}), '')
-        as varchar) as suppressed_columns
-from flagged as f
+    cast(f.n_agencies_needing as bigint) as n_agencies_needing
+from published as f
 inner join {{ ref('question_bank_measures') }} as m on f.measure_id = m.measure_id
 left join names as n on f.area_level = n.area_level and f.area_code = n.area_code

@@ -1,69 +1,28 @@
 -- Who is missing: respondents (each resident once) against the census population by age band, sex,
--- ethnic group and deprivation decile, per ward and local authority. Respondent counts are suppressed
--- (1–9) with secondary suppression both within an area's categories and across wards of an authority.
+-- ethnic group and deprivation decile, per ward and local authority. Respondent counts are cell-key
+-- perturbed and rounded (macros/disclosure.sql survey_count; rule cell_key_perturbation in
+-- config/disclosure_policy.yml); shares and ratios are computed from the published counts.
 with cells as (
-    select * from {{ ref('int_survey_representation_cells') }}
-),
-
-lad_in as (
-    select c.*, {{ is_small_count('c.respondents') }} as is_primary, {{ is_small_count('c.respondents') }} as hidden_0,
-        {{ is_small_count('c.respondents_known') }} as total_hidden
-    from cells as c
-    where c.area_level = 'lad'
-),
-
-lad as (
-    {{ secondary_suppression('lad_in', ['area_code', 'period', 'dimension'], 'respondents', 'hidden_0',
-                             'total_hidden', 'category_code', 'is_hidden') }}
-),
-
-ward_in as (
-    select c.*, {{ is_small_count('c.respondents') }} as is_primary, {{ is_small_count('c.respondents') }} as hidden_0,
-        {{ is_small_count('c.respondents_known') }} as total_hidden, p.is_hidden as parent_hidden
-    from cells as c
-    left join lad as p
-        on c.parent_area_code = p.area_code and c.period = p.period and c.dimension = p.dimension
-       and c.category_code = p.category_code
-    where c.area_level = 'ward'
-),
-
--- two additive structures: an area's categories add up to its total, and an authority's wards add up
--- to the authority; alternate passes over both (the dbt test survey_suppression_representation checks
--- that no hidden count can be derived from either)
-{%- set ns = namespace(sql='select * from ward_in', hidden='hidden_0') %}
-{%- for round in [1, 2] %}
-    {%- set ns.sql = secondary_suppression('(' ~ ns.sql ~ ')', ['area_code', 'period', 'dimension'], 'respondents',
-                                           ns.hidden, 'total_hidden', 'category_code', 'h_area_' ~ round) %}
-    {%- set ns.sql = secondary_suppression('(' ~ ns.sql ~ ')', ['parent_area_code', 'period', 'dimension',
-                                           'category_code'], 'respondents', 'h_area_' ~ round, 'parent_hidden',
-                                           'area_code', 'h_hier_' ~ round) %}
-    {%- set ns.hidden = 'h_hier_' ~ round %}
-{%- endfor %}
-ward as (
-    select w.*, w.{{ ns.hidden }} as is_hidden from ({{ ns.sql }}) as w
-),
-
-{%- set cols = 'area_level, area_code, parent_area_code, period, dimension, category_code, category_label, '
-               ~ 'respondents, population, respondents_known, population_total, is_primary, is_hidden, total_hidden' %}
-flagged as (
-    select {{ cols }} from lad
-    union all
-    select {{ cols }} from ward
+    select
+        c.*,
+        {{ survey_count('c.respondents', 'c.cell_key') }} as published_respondents
+    from {{ ref('int_survey_representation_cells') }} as c
 ),
 
 shares as (
     select
-        f.*,
-        100.0 * f.respondents / nullif(f.respondents_known, 0) as respondent_share,
-        100.0 * f.population / nullif(f.population_total, 0) as population_share
-    from flagged as f
+        c.*,
+        100.0 * c.published_respondents
+            / nullif(sum(c.published_respondents) over (partition by c.area_level, c.area_code, c.period, c.dimension), 0)
+            as respondent_share,
+        100.0 * c.population / nullif(c.population_total, 0) as population_share
+    from cells as c
 ),
 
 rated as (
     select
         s.*,
-        case when not s.is_hidden and not s.total_hidden then s.respondent_share / nullif(s.population_share, 0) end
-            as ratio
+        round(s.respondent_share, 1) / nullif(round(s.population_share, 1), 0) as ratio
     from shares as s
 ),
 
@@ -94,9 +53,8 @@ select
     r.dimension,
     r.category_code,
     r.category_label,
-    cast(case when r.is_hidden then null else r.respondents end as bigint) as respondents,
-    cast(case when r.is_hidden or r.total_hidden then null else round(r.respondent_share, 1) end as double)
-        as respondent_share,
+    cast(r.published_respondents as bigint) as respondents,
+    cast(round(r.respondent_share, 1) as double) as respondent_share,
     cast(r.population as bigint) as population,
     cast(round(r.population_share, 1) as double) as population_share,
     cast(round(r.ratio, 2) as double) as representation_ratio,
@@ -107,9 +65,6 @@ select
         else 'in proportion'
     end as varchar) as representation,
     cast(r.under_representation_rank as bigint) as under_representation_rank,
-    coalesce(r.under_representation_rank <= 3 and r.ratio < 0.8, false) as is_most_under_represented,
-    r.is_hidden as is_suppressed,
-    cast(case when r.is_primary then 'primary' when r.is_hidden then 'secondary' else 'none' end as varchar)
-        as suppression
+    coalesce(r.under_representation_rank <= 3 and r.ratio < 0.8, false) as is_most_under_represented
 from ranked as r
 left join names as n on r.area_level = n.area_level and r.area_code = n.area_code

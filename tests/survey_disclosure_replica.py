@@ -1,0 +1,136 @@
+"""A Python replica of the survey marts' published counts (macros/disclosure.sql survey_cell_key /
+survey_count), built from the private resident-level tables, for differencing attacks: the cells of a
+publication with and without one respondent (tests/test_disclosure_survey_differencing.py)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from analytics.ptable import MAX_PCV, adjustment
+
+ROUNDING_BASE = 5  # dbt var survey_rounding_base
+DIMENSIONS = {"age_band": "age_band_code", "sex": "sex_code", "ethnic_group": "ethnic_group_code",
+              "imd_decile": "imd_decile"}
+_ADJ = {(pcv, key): adjustment(pcv, key) for pcv in range(1, MAX_PCV + 1) for key in range(256)}
+
+
+def survey_count(n: int, cell_key: int) -> int:
+    """survey_count(): the ptable adjustment, then rounding to the nearest multiple of 5; 0 stays 0."""
+    if n == 0:
+        return 0
+    return ROUNDING_BASE * round((n + _ADJ[(min(n, MAX_PCV), cell_key)]) / ROUNDING_BASE)
+
+
+@dataclass
+class Cell:
+    """A private count with its record keys summed (not yet mod 256, not yet with the wave key)."""
+
+    n: int = 0
+    keys: int = 0
+    members: set[str] = field(default_factory=set)
+
+    def add(self, resident: str, key: int) -> None:
+        self.n += 1
+        self.keys += key
+        self.members.add(resident)
+
+
+@dataclass
+class Resident:
+    key: str
+    record_key: int
+    lsoa: str | None
+    ward: str | None
+    lad: str | None
+    demographics: dict[str, str]
+    qol: dict[str, tuple[str, float]]  # measure -> (valence, weight)
+    answers: dict[tuple[str, str], str]  # (survey, question) -> code
+
+
+class SurveyCells:
+    """Every survey count the marts publish for one period, as private cells keyed like the marts."""
+
+    def __init__(self, con, period: str) -> None:
+        self.period = period
+        rows = con.execute("""
+            SELECT p.resident_key, k.record_key, p.lsoa_code, p.ward_code, p.lad_code, p.age_band_code,
+                   p.sex_code, p.ethnic_group_code, cast(p.imd_decile AS VARCHAR)
+            FROM intermediate.int_survey_residents_profiled p
+            JOIN intermediate.int_survey_resident_record_keys k USING (resident_key)
+            WHERE p.period = ?""", [period]).fetchall()
+        self.residents: dict[str, Resident] = {}
+        for rk, key, lsoa, ward, lad, age, sex, eth, imd in rows:
+            demo = {"age_band": age if age != "1" else None, "sex": sex, "ethnic_group": eth, "imd_decile": imd}
+            self.residents[rk] = Resident(rk, key, lsoa, ward, lad, {d: v for d, v in demo.items() if v}, {}, {})
+        self.wave_keys = sum(r.record_key for r in self.residents.values())
+        self.rep: dict[tuple, Cell] = defaultdict(Cell)
+        for r in self.residents.values():
+            if r.lsoa is None:
+                continue
+            for dim, cat in r.demographics.items():
+                self.rep[("ward", r.ward, dim, cat)].add(r.key, r.record_key)
+                self.rep[("lad", r.lad, dim, cat)].add(r.key, r.record_key)
+        self.qol: dict[tuple, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
+        self.qol_weights: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for rk, measure, valence, weight in con.execute("""
+                SELECT d.resident_key, d.measure_id, d.valence, w.weight
+                FROM intermediate.int_survey_measures_deduplicated d
+                JOIN intermediate.int_survey_residents_weighted w USING (resident_key, period)
+                WHERE d.period = ? AND d.valence IN ('positive', 'neutral', 'negative')
+                  AND d.measure_id IN (SELECT measure_id FROM ref.question_bank_measures
+                                       WHERE domain = 'quality_of_life')""", [period]).fetchall():
+            r = self.residents[rk]
+            if r.lsoa is None:
+                continue
+            r.qol[measure] = (valence, weight)
+            for level, area in (("lsoa", r.lsoa), ("ward", r.ward), ("lad", r.lad)):
+                cells, weights = self.qol[(level, area, measure)], self.qol_weights[(level, area, measure)]
+                cells["all"].add(rk, r.record_key)
+                weights["all"] += weight
+                if valence != "neutral":
+                    cells[valence].add(rk, r.record_key)
+                    weights[valence] += weight
+        self.cons: dict[tuple, Cell] = defaultdict(Cell)
+        for survey, question, code, rk in con.execute("""
+                SELECT a.survey_id, a.question_id, a.answer_code, l.resident_key
+                FROM staging.stg_surveys__answers a
+                JOIN intermediate.int_survey_responses_linked l USING (response_key)
+                JOIN staging.stg_surveys__questionnaires q USING (survey_id)
+                WHERE q.period = ? AND a.answer_code IS NOT NULL""", [period]).fetchall():
+            self.cons[("survey_question", survey, question, code)].add(rk, self.residents[rk].record_key)
+            self.residents[rk].answers[(survey, question)] = code
+        for rk, measure, code in con.execute("""
+                SELECT resident_key, measure_id, canonical_code FROM intermediate.int_survey_measures_deduplicated
+                WHERE period = ? AND canonical_code IS NOT NULL""", [period]).fetchall():
+            self.cons[("canonical_measure", "all_surveys", measure, code)].add(rk, self.residents[rk].record_key)
+            self.residents[rk].answers[("all_surveys", measure)] = code
+
+    def published(self, cell: Cell, without: Resident | None = None, exact: bool = False) -> int:
+        """The published value of a cell, or of the same cell in the publication before `without` responded
+        (exact: the true count, as threshold_secondary published every cell of 10 or more)."""
+        n, keys, wave = cell.n, cell.keys, self.wave_keys
+        if without is not None:
+            wave -= without.record_key
+            if without.key in cell.members:
+                n, keys = n - 1, keys - without.record_key
+        return n if exact else survey_count(n, (keys + wave) % 256)
+
+    def qol_pct(self, level: str, area: str, measure: str, valence: str, without: Resident | None = None,
+                exact: bool = False) -> float | None:
+        """The published % positive (negative) of a quality_of_life cell: weighted %, moved by 100 × the
+        perturbation of its positive (negative) count / base (weights as built; a rebuild would re-rake)."""
+        cells, weights = self.qol[(level, area, measure)], self.qol_weights[(level, area, measure)]
+        n, w_all, w_val = cells["all"].n, weights["all"], weights[valence]
+        count, keys, wave = cells[valence].n, cells[valence].keys, self.wave_keys
+        if without is not None:
+            wave -= without.record_key
+            if without.key in cells["all"].members:
+                v, w = without.qol[measure]
+                n, w_all = n - 1, w_all - w
+                if v == valence:
+                    count, keys, w_val = count - 1, keys - without.record_key, w_val - w
+        if n == 0:
+            return None
+        shift = 0.0 if exact else 100.0 * (survey_count(count, (keys + wave) % 256) - count) / n
+        return min(max(100.0 * w_val / w_all + shift, 0.0), 100.0)
