@@ -95,7 +95,10 @@ def postcode_lookup_ready(settings: Any) -> tuple[bool, str]:
 def reconcile_loads(source_ids: list[str], loads: list[list[dict[str, Any]] | None] | None) -> dict[str, int]:
     """Totals over the sources that loaded; names the ones that did not; refuses when none loaded."""
     totals = {"received": 0, "loaded": 0, "quarantined": 0}
-    done = [row for batch in loads or [] if batch for row in batch]  # None when no load pushed a result
+    batches = list(loads or [])  # None when no load pushed a result
+    if batches and isinstance(batches[0], dict):  # one mapped load: Airflow hands over its rows, not a list of them
+        batches = [batches]
+    done = [row for batch in batches if batch for row in batch]
     for load in done:
         if load.get("status") != "loaded":
             continue

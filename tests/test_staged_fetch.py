@@ -236,5 +236,7 @@ def test_reconcile_updates_the_family_when_one_source_failed_and_names_it(capsys
         reconcile_loads(["directory_a", "directory_b"], [None, None])
     with pytest.raises(ValueError, match="no source of this family loaded"):
         reconcile_loads(["directory_a"], None)  # what Airflow passes when no load pushed a result
+    single = reconcile_loads(["directory_a"], good)  # a family of one source: Airflow passes that load's rows
+    assert single["sources_loaded"] == 1 and single["sources_failed"] == 0
     with pytest.raises(ValueError, match="do not reconcile"):
         reconcile_loads(["directory_a"], [[{**good[0], "loaded": 5}]])
