@@ -70,6 +70,7 @@ def pipeline_env(var_dir: Path, base_url: str, sources_file: Path | None, as_of:
     env.update({"CG_VAR_DIR": str(var_dir), "CG_HASH_KEY": BENCH_KEY, "CG_AS_OF_DATE": as_of,
                 "CG_MAPPINGS_DIR": str(mappings_dir),
                 "DO_NOT_TRACK": "1", "CG_BENCH_BASE_URL": base_url,
+                "CG_DEMO_MODE": "1",  # demo data with the published benchmark key (refused outside demo mode)
                 "CG_DUCKDB_MEMORY_LIMIT": os.environ.get("CG_DUCKDB_MEMORY_LIMIT", "4GB")})
     if sources_file:
         env["CG_SOURCES_FILE"] = str(sources_file)

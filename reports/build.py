@@ -1,17 +1,17 @@
 """Build the static area-report site from the published DuckDB file (read-only), beside it.
 
-``python -m reports.build [--published PATH] [--out DIR] [--no-pdf]``. Writes ``index.html`` (map of
+``python -m reports.build [--published PATH] [--out DIR] [--no-pdf] [--no-partners]``. Writes ``index.html`` (map of
 authorities and wards, search by name or postcode district, what the publication holds), one page per
 authority and per ward, a consultations page, ``style.css`` and — when Chromium is installed — one A4 PDF
 per authority (``pdf/<code>.pdf``). The site is built in a temporary folder and swapped in, so readers
-never see half a site.
+never see half a site. Then one restricted site per partner file (``reports/partner_site.py``) in
+``partner_sites/<id>/``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,6 +26,7 @@ from reports import sections as S
 from reports.data import Published, load
 from reports.html import CSS, fmt, link, page, table
 from reports.palette import AREA, AUTHORITY, PARTNERSHIP, TINTS
+from reports.partner_site import build_partner_sites, partner_sites_line, swap_in
 from reports.svg import Shape, area_map
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -214,12 +215,7 @@ def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool =
                     "files": sorted(pages), "pdf_files": [p.name for p in pdfs],
                     "authorities": len(lads), "wards": len(wards)}
         (tmp / "site.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -231,14 +227,15 @@ def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool =
 
 
 def site_line(published_path: Path) -> str:
-    """One line for the run summary: where the site is, how big, how long it took (from site.json)."""
+    """Lines for the run summary: where the open site and the partner sites are, size, build time."""
     site = published_path.parent / "site"
     manifest = site / "site.json"
     if not manifest.exists():
         return "Area report site: not built (no publication yet)"
     doc = json.loads(manifest.read_text(encoding="utf-8"))
     return (f"Area report site: {site / 'index.html'} ({doc['pages']} pages, {doc['pdfs']} PDFs, "
-            f"{doc.get('bytes', 0) / 1e6:.1f} MB, built in {doc.get('seconds', 0):.1f}s)")
+            f"{doc.get('bytes', 0) / 1e6:.1f} MB, built in {doc.get('seconds', 0):.1f}s)\n"
+            + partner_sites_line(published_path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,10 +245,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--published", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--no-pdf", action="store_true")
+    parser.add_argument("--no-partners", action="store_true", help="skip the restricted partner sites")
     args = parser.parse_args(argv)
-    result = build_site(args.published or get_settings().published_path, args.out, pdf=not args.no_pdf)
+    published = args.published or get_settings().published_path
+    result = build_site(published, args.out, pdf=not args.no_pdf)
     print(f"site: {result['path']} ({result['pages']} pages, {result['pdfs']} PDFs, "
           f"{result['bytes'] / 1e6:.1f} MB, {result['seconds']:.1f}s)")
+    if not args.no_partners:
+        for pid, r in build_partner_sites(published).items():
+            print(f"partner site {pid}: {r['path']} ({r['pages']} pages, {r['bytes'] / 1e6:.2f} MB, "
+                  f"{r['seconds']:.1f}s)")
     return 0
 
 
