@@ -45,8 +45,8 @@ def _banner(partner: dict[str, Any]) -> str:
     name = escape(str(partner.get("name") or partner["id"]))
     return (f'<div class="restricted" role="note"><strong>Restricted — for {name} only.</strong> This site is '
             f"built from {name}'s own partner file and shows rows that only {name} receives. Volunteers appear "
-            f"under pseudonyms issued to {name} for each role; {name} resolves them through the bureau's own "
-            "records. Do not publish or forward.</div>")
+            f"under pseudonyms issued to {name} for each role; the data team resolves them to your own "
+            "volunteers. Do not publish or forward.</div>")
 
 
 def _read(partner_file: Path) -> tuple[dict[str, int], pd.DataFrame | None]:
