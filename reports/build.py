@@ -70,14 +70,54 @@ def _context(bounds: pd.DataFrame, sub: pd.DataFrame, deciles: dict[str, int]) -
     return S.lsoa_shapes(near, deciles)
 
 
-def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership: str, pdfs: bool = True) -> str:
+def _deciles(profiles: pd.DataFrame) -> dict[str, int]:
+    return {r.lsoa_code: int(r.imd_decile) for r in profiles.itertuples() if not S._is_na(r.imd_decile)}
+
+
+LOCAL_LEVELS = ("ward", "lsoa")
+
+
+def by_authority(pub: Published, lads: list[S.Area]) -> dict[str, dict[str, pd.DataFrame]]:
+    """Each authority's slice of every mart: its own ward and LSOA rows plus every row above that level.
+
+    An area page only reads rows of its area, its authority and the partnership (and all authority rows
+    for partnership totals), so its sections filter a small slice instead of the whole mart — at England
+    scale that is the difference between minutes and hours. Rows keep their original order.
+    ``area_boundaries`` stays whole (maps draw neighbours across authority borders).
+    """
+    b = pub["area_boundaries"]
+    lad_of = pd.concat([pd.Series(b["lad_code"].values, index=b["lsoa_code"]),
+                        pd.Series(b["lad_code"].values, index=b["ward_code"])])
+    lad_of = lad_of[~lad_of.index.duplicated()]
+    out: dict[str, dict[str, pd.DataFrame]] = {lad.code: {} for lad in lads}
+    for name, frame in pub.tables.items():
+        if name == "area_boundaries" or not ({"area_level", "area_code"} <= set(frame.columns)
+                                              or "lad_code" in frame.columns):
+            for slices in out.values():
+                slices[name] = frame
+            continue
+        if {"area_level", "area_code"} <= set(frame.columns):
+            owner = frame["area_code"].map(lad_of).where(frame["area_level"].isin(LOCAL_LEVELS))
+        else:
+            owner = frame["lad_code"]
+        shared = frame[owner.isna()]
+        groups = dict(tuple(frame[owner.notna()].groupby(owner[owner.notna()], sort=False)))
+        for code, slices in out.items():
+            own = groups.get(code)
+            slices[name] = shared if own is None else pd.concat([shared, own]).sort_index()
+    return out
+
+
+def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership: str, pdfs: bool = True, *,
+              deciles: dict[str, int] | None = None, consultations: str | None = None) -> str:
+    """One authority or ward page. ``deciles`` (every LSOA's) and ``consultations`` (the same section on
+    every page) may be passed in once for the whole build; ``pub`` may be the authority's slice."""
     tables = pub.tables
     bounds = pub["area_boundaries"]
     key = "ward_code" if area.level == "ward" else "lad_code"
     sub = bounds[bounds[key] == area.code]
     profiles = pub["area_profiles"][pub["area_profiles"][key] == area.code]
-    deciles = {r.lsoa_code: int(r.imd_decile) for r in pub["area_profiles"].itertuples()
-               if not S._is_na(r.imd_decile)}
+    deciles = _deciles(pub["area_profiles"]) if deciles is None else deciles
     comparators: list[tuple[str, str, str, str | None]] = [(area.name, AREA, area.level, area.code)]
     if area.level == "ward":
         comparators.append((area.lad_name, AUTHORITY, "lad", area.lad_code))
@@ -114,7 +154,7 @@ def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership
             + S.duplicate_surveying(area, tables)
             + S.services(area, tables, shapes, palette)
             + S.volunteering(area, tables)
-            + S.consultation_overview(tables, "../"))
+            + (S.consultation_overview(tables, "../") if consultations is None else consultations))
     return page(area.name, body, root="../", description=f"Area report for {area.name} ({area.kind})")
 
 
@@ -206,8 +246,13 @@ def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool =
         pages = {"index.html": index_page(pub, lads, wards, partnership, pdf),
                  "consultations.html": page("Consultations", S.consultation_page(pub.tables), root="",
                                             description="Consultation results")}
+        deciles = _deciles(pub["area_profiles"])
+        consultations = S.consultation_overview(pub.tables, "../")
+        slices = by_authority(pub, lads)
         for area in [*lads, *wards]:
-            pages[area.url] = area_page(area, pub, palette, partnership, pdf)
+            local = Published(tables=slices[area.lad_code], all_tables=pub.all_tables, record=pub.record)
+            pages[area.url] = area_page(area, local, palette, partnership, pdf, deciles=deciles,
+                                        consultations=consultations)
         for rel, html in pages.items():
             (tmp / rel).write_text(html, encoding="utf-8")
         pdfs = print_pdfs(tmp, lads) if pdf else []
