@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -209,29 +213,62 @@ def chromium() -> str | None:
     return next((c for c in CHROMIUM if Path(c).exists()), None)
 
 
-def print_pdfs(site: Path, lads: list[S.Area]) -> list[Path]:
+def print_pdfs(site: Path, lads: list[S.Area], workers: int = 1) -> list[Path]:
     """One A4 PDF per authority page, printed by headless Chromium (skipped when it is not installed)."""
     exe = chromium()
     if exe is None:
         return []
     out = site / "pdf"
     out.mkdir(exist_ok=True)
-    written = []
-    with tempfile.TemporaryDirectory(prefix="cg-chromium-") as profile:
-        for lad in lads:
-            target = out / f"{lad.code}.pdf"
+
+    def one(lad: S.Area) -> Path:
+        target = out / f"{lad.code}.pdf"
+        with tempfile.TemporaryDirectory(prefix="cg-chromium-") as profile:  # one profile per browser
             subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                             "--disable-component-update", "--disable-sync", "--no-first-run",
                             f"--user-data-dir={profile}", "--no-pdf-header-footer",
                             f"--print-to-pdf={target}", (site / lad.url).as_uri()],
                            check=True, capture_output=True, timeout=180)
-            written.append(target)
-    return written
+        return target
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # browsers in parallel, one per CPU
+        return list(pool.map(one, lads))
+
+
+_JOB: dict[str, Any] = {}  # one build's shared state; forked workers inherit it (nothing is pickled)
+
+
+def _render(i: int) -> str:
+    """Draw and write area page ``i`` of the running build; returns its path in the site."""
+    job = _JOB
+    area = job["areas"][i]
+    local = Published(tables=job["slices"][area.lad_code], all_tables=job["pub"].all_tables,
+                      record=job["pub"].record)
+    html = area_page(area, local, job["palette"], job["partnership"], job["pdf"], deciles=job["deciles"],
+                     consultations=job["consultations"])
+    (job["tmp"] / area.url).write_text(html, encoding="utf-8")
+    return area.url
+
+
+def _render_all(count: int, workers: int) -> list[str]:
+    """Every area page, in ``workers`` forked processes when there are enough pages to be worth it."""
+    if workers <= 1 or count < PARALLEL_FROM:
+        return [_render(i) for i in range(count)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return list(pool.imap_unordered(_render, range(count), chunksize=8))
+
+
+PARALLEL_FROM = 100  # pages; below that, starting workers costs more than it saves
 
 
 def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool = True,
-               partnership: str = "The partnership") -> dict[str, Any]:
-    """Build the whole site; returns {path, pages, pdfs, bytes, seconds}."""
+               partnership: str = "The partnership", workers: int | None = None,
+               authorities: Collection[str] | None = None) -> dict[str, Any]:
+    """Build the whole site; returns {path, pages, pdfs, bytes, seconds}.
+
+    ``workers`` (default: every CPU) draws area pages in parallel; ``authorities`` limits the area pages
+    (and PDFs) to those authorities and their wards — for benchmarks only, the index still lists all.
+    """
     t0 = time.monotonic()
     out_dir = out_dir or published_path.parent / "site"
     pub = load(published_path)
@@ -246,26 +283,30 @@ def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool =
         pages = {"index.html": index_page(pub, lads, wards, partnership, pdf),
                  "consultations.html": page("Consultations", S.consultation_page(pub.tables), root="",
                                             description="Consultation results")}
-        deciles = _deciles(pub["area_profiles"])
-        consultations = S.consultation_overview(pub.tables, "../")
-        slices = by_authority(pub, lads)
-        for area in [*lads, *wards]:
-            local = Published(tables=slices[area.lad_code], all_tables=pub.all_tables, record=pub.record)
-            pages[area.url] = area_page(area, local, palette, partnership, pdf, deciles=deciles,
-                                        consultations=consultations)
         for rel, html in pages.items():
             (tmp / rel).write_text(html, encoding="utf-8")
-        pdfs = print_pdfs(tmp, lads) if pdf else []
+        files = list(pages)
+        drawn = [a for a in [*lads, *wards] if authorities is None or a.lad_code in authorities]
+        _JOB.update(areas=drawn, pub=pub, slices=by_authority(pub, lads), palette=palette, pdf=pdf,
+                    partnership=partnership, deciles=_deciles(pub["area_profiles"]), tmp=tmp,
+                    consultations=S.consultation_overview(pub.tables, "../"))
+        try:
+            files += _render_all(len(drawn), workers or os.cpu_count() or 1)
+        finally:
+            _JOB.clear()
+        printed = [lad for lad in lads if authorities is None or lad.code in authorities]
+        pdfs = print_pdfs(tmp, printed, workers or os.cpu_count() or 1) if pdf else []
         manifest = {"published": str(published_path), "run_id": pub.record.get("run_id"),
-                    "files": sorted(pages), "pdf_files": [p.name for p in pdfs],
-                    "authorities": len(lads), "wards": len(wards)}
+                    "files": sorted(files), "pdf_files": [p.name for p in pdfs],
+                    "authorities": len(lads), "wards": len(wards),
+                    **({"only_authorities": sorted(authorities)} if authorities is not None else {})}
         (tmp / "site.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
         swap_in(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     size = sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file())
-    result = {"path": str(out_dir / "index.html"), "pages": len(pages), "pdfs": len(pdfs), "bytes": size,
+    result = {"path": str(out_dir / "index.html"), "pages": len(files), "pdfs": len(pdfs), "bytes": size,
               "seconds": round(time.monotonic() - t0, 2)}
     (out_dir / "site.json").write_text(json.dumps({**manifest, **result}, indent=1), encoding="utf-8")
     return result
