@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from html import escape
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -73,24 +74,30 @@ def _pct(v: object) -> str:
     return "–" if v is None or pd.isna(v) else f"{float(v) * 100:.0f}%"
 
 
+def _text(v: object) -> str:
+    return "" if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT else str(v)
+
+
 def _authority_page(partner: dict[str, Any], lad_name: str, sub: pd.DataFrame) -> str:
+    """Every one of the partner's roles in one authority, each with its suggested volunteers."""
+    rows = sub.to_dict("records")  # plain dicts: thousands of small frames would dominate the build
     parts = [f"<h1>Matches for your roles in {escape(lad_name)}</h1>"
-             f'<p class="lede">{sub["vacancy_uid"].nunique()} of your roles, {len(sub)} suggested volunteers '
-             f'(top 5 per role) · <a href="../index.html">all your matches</a> · '
+             f'<p class="lede">{len({r["vacancy_uid"] for r in rows})} of your roles, {len(rows)} suggested '
+             f'volunteers (top 5 per role) · <a href="../index.html">all your matches</a> · '
              f'<a href="../{OPEN_SITE}">open area reports</a></p>']
-    for (uid, title), role in sub.groupby(["vacancy_uid", "vacancy_title"], sort=False):
-        first = role.iloc[0]
-        closes = "" if pd.isna(first["closing_date"]) else f" · closes {str(first['closing_date'])[:10]}"
-        org = escape(str(first["organisation_name"] or ""))
-        parts.append(f"<section><h2>{escape(str(title))}</h2><p class=note>{org}"
-                     f" · {escape(str(first['ward_name'] or ''))}{escape(closes)} · role id "
-                     f"<code>{escape(str(uid))}</code></p>")
-        parts.append(table(f"Suggested volunteers for {title}",
+    for (uid, title), group in groupby(rows, key=lambda r: (r["vacancy_uid"], r["vacancy_title"])):
+        role = list(group)
+        first = role[0]
+        closes = f" · closes {_text(first['closing_date'])[:10]}" if _text(first["closing_date"]) else ""
+        parts.append(f"<section><h2>{escape(_text(title))}</h2><p class=note>"
+                     f"{escape(_text(first['organisation_name']))} · {escape(_text(first['ward_name']))}"
+                     f"{escape(closes)} · role id <code>{escape(_text(uid))}</code></p>")
+        parts.append(table(f"Suggested volunteers for {_text(title)}",
                            ["Rank", "Volunteer (pseudonym)", "Distance", "Skills", "Availability", "Causes",
                             "Why"],
-                           [[int(r.match_rank), str(r.volunteer_ref), str(r.distance_band), _pct(r.skills_score),
-                             _pct(r.availability_score), _pct(r.cause_score), str(r.reasons or "")]
-                            for r in role.itertuples()],
+                           [[int(r["match_rank"]), _text(r["volunteer_ref"]), _text(r["distance_band"]),
+                             _pct(r["skills_score"]), _pct(r["availability_score"]), _pct(r["cause_score"]),
+                             _text(r["reasons"])] for r in role],
                            [True, False, False, True, True, True, False]) + "</section>")
     return _shell(partner, f"Matches in {lad_name}", "".join(parts), "../")
 
