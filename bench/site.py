@@ -18,10 +18,22 @@ from pathlib import Path
 from bench.run import run_stage
 
 OPEN = """
-    import json
+    import duckdb, json
     from pathlib import Path
     from reports.build import build_site
-    r = build_site(Path({published!r}), Path({out!r}) / "site", pdf={pdf!r})
+    published, sample = Path({published!r}), {sample!r}
+    only = None
+    if sample:  # every k-th authority by code, with all its wards
+        con = duckdb.connect(str(published), read_only=True)
+        codes = [r[0] for r in con.execute("SELECT DISTINCT lad_code FROM area_boundaries ORDER BY 1").fetchall()]
+        wards = dict(con.execute("SELECT lad_code, count(DISTINCT ward_code) FROM area_boundaries "
+                                 "GROUP BY 1").fetchall())
+        con.close()
+        only = codes[::max(1, len(codes) // sample)][:sample]
+    r = build_site(published, Path({out!r}) / "site", pdf={pdf!r}, authorities=only)
+    if only:
+        r.update(sampled_authorities=len(only), authorities=len(codes), full_pages=2 + len(codes) + sum(wards.values()),
+                 sampled_area_pages=len(only) + sum(wards[c] for c in only))
     print("RESULT:" + json.dumps(r))
 """
 PARTNERS = """
@@ -42,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--published", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=None, help="scratch folder (default: beside the file)")
     parser.add_argument("--no-pdf", action="store_true")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="draw only this many authorities' pages (with their wards) and extrapolate")
     args = parser.parse_args(argv)
     published = args.published.resolve()
     work = args.work or published.parent.parent / "site_bench"
@@ -51,7 +65,16 @@ def main(argv: list[str] | None = None) -> int:
     report = {}
     for name, code in (("open site", OPEN), ("partner sites", PARTNERS)):
         stage, result = run_stage(name, code.format(published=str(published), out=str(work),
-                                                     pdf=not args.no_pdf), env)
+                                                     pdf=not args.no_pdf, sample=args.sample), env)
+        if result.get("sampled_area_pages"):  # index + consultations are drawn in full; scale the rest
+            result["extrapolated_seconds"] = round(stage.seconds * result["full_pages"] / (
+                2 + result["sampled_area_pages"]), 0)
+            result["extrapolated_bytes"] = int(result["bytes"] * result["full_pages"] / (
+                2 + result["sampled_area_pages"]))
+            print(f"sampled {result['sampled_authorities']} of {result['authorities']} authorities: "
+                  f"{result['sampled_area_pages']} area pages of {result['full_pages'] - 2}; whole site ≈ "
+                  f"{result['extrapolated_seconds']:.0f}s, {result['extrapolated_bytes'] / 1e6:.0f} MB "
+                  "(linear in pages: an upper bound, since index and consultations are drawn once)")
         report[name] = {"seconds": round(stage.seconds, 1), "peak_rss_mb": round(stage.peak_rss_mb),
                         "ok": stage.ok, **result, **({"error": stage.detail["error"]} if not stage.ok else {})}
         print(f"{name}: {result.get('pages', '?')} pages, {result.get('pdfs', 0)} PDFs, "
