@@ -79,6 +79,7 @@ def _deciles(profiles: pd.DataFrame) -> dict[str, int]:
 
 
 LOCAL_LEVELS = ("ward", "lsoa")
+INDEX_DETAIL_LIMIT = 5000  # LSOAs; above this the index map draws wards (a county has a few hundred LSOAs)
 
 
 def by_authority(pub: Published, lads: list[S.Area]) -> dict[str, dict[str, pd.DataFrame]]:
@@ -167,11 +168,20 @@ def index_page(pub: Published, lads: list[S.Area], wards: list[S.Area], partners
     lad_fill = {lad.code: TINTS[i % len(TINTS)] for i, lad in enumerate(lads)}
     hrefs = {w.code: f"ward/{w.code}.html" for w in wards}
     shapes = S.lsoa_shapes(bounds, {}, hrefs, fill_by="lad", lad_fill=lad_fill)
+    digits = 1
+    if len(shapes) > INDEX_DETAIL_LIMIT:  # England: one linked shape per ward, whole pixels, authority borders
+        merged: dict[str, Shape] = {}
+        lad_of = dict(zip(bounds["ward_code"], bounds["lad_code"], strict=True))
+        for shape in shapes:
+            ward = merged.setdefault(str(shape.group), Shape([], shape.fill, shape.label, shape.href,
+                                                             lad_of[shape.group]))
+            ward.rings.extend(shape.rings)
+        shapes, digits = list(merged.values()), 0
     legend = [(lad.name, lad_fill[lad.code]) for lad in lads]
     title = f"{partnership}: {len(lads)} authorities and {len(wards)} wards; each ward links to its page"
     desc = "Map of the partnership area; authorities: " + ", ".join(
         f"{lad.name} ({len(lad.wards)} wards)" for lad in lads)
-    svg = area_map(title, desc, shapes, legend=legend)
+    svg = area_map(title, desc, shapes, legend=legend, digits=digits)
     postcodes: dict[str, set[str]] = {}
     for r in bounds.itertuples():
         for pc in str(r.postcode_districts or "").split(","):
