@@ -111,6 +111,9 @@ def warehouse_build() -> None:
         from reports.build import build_site  # the area-report site, beside the published file
 
         print(build_site(settings.published_path))
+        from reports.partner_site import build_partner_sites  # one restricted site per partner file
+
+        print(build_partner_sites(settings.published_path))
         return record["path"]
 
     @task(pool=WRITER_POOL, trigger_rule="all_done", retries=0, execution_timeout=timedelta(minutes=5), **FINISH)

@@ -1,21 +1,25 @@
 """Build the static area-report site from the published DuckDB file (read-only), beside it.
 
-``python -m reports.build [--published PATH] [--out DIR] [--no-pdf]``. Writes ``index.html`` (map of
+``python -m reports.build [--published PATH] [--out DIR] [--no-pdf] [--no-partners]``. Writes ``index.html`` (map of
 authorities and wards, search by name or postcode district, what the publication holds), one page per
 authority and per ward, a consultations page, ``style.css`` and — when Chromium is installed — one A4 PDF
 per authority (``pdf/<code>.pdf``). The site is built in a temporary folder and swapped in, so readers
-never see half a site.
+never see half a site. Then one restricted site per partner file (``reports/partner_site.py``) in
+``partner_sites/<id>/``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -26,6 +30,7 @@ from reports import sections as S
 from reports.data import Published, load
 from reports.html import CSS, fmt, link, page, table
 from reports.palette import AREA, AUTHORITY, PARTNERSHIP, TINTS
+from reports.partner_site import build_partner_sites, partner_sites_line, swap_in
 from reports.svg import Shape, area_map
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -69,14 +74,55 @@ def _context(bounds: pd.DataFrame, sub: pd.DataFrame, deciles: dict[str, int]) -
     return S.lsoa_shapes(near, deciles)
 
 
-def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership: str, pdfs: bool = True) -> str:
+def _deciles(profiles: pd.DataFrame) -> dict[str, int]:
+    return {r.lsoa_code: int(r.imd_decile) for r in profiles.itertuples() if not S._is_na(r.imd_decile)}
+
+
+LOCAL_LEVELS = ("ward", "lsoa")
+INDEX_DETAIL_LIMIT = 5000  # LSOAs; above this the index map draws wards (a county has a few hundred LSOAs)
+
+
+def by_authority(pub: Published, lads: list[S.Area]) -> dict[str, dict[str, pd.DataFrame]]:
+    """Each authority's slice of every mart: its own ward and LSOA rows plus every row above that level.
+
+    An area page only reads rows of its area, its authority and the partnership (and all authority rows
+    for partnership totals), so its sections filter a small slice instead of the whole mart — at England
+    scale that is the difference between minutes and hours. Rows keep their original order.
+    ``area_boundaries`` stays whole (maps draw neighbours across authority borders).
+    """
+    b = pub["area_boundaries"]
+    lad_of = pd.concat([pd.Series(b["lad_code"].values, index=b["lsoa_code"]),
+                        pd.Series(b["lad_code"].values, index=b["ward_code"])])
+    lad_of = lad_of[~lad_of.index.duplicated()]
+    out: dict[str, dict[str, pd.DataFrame]] = {lad.code: {} for lad in lads}
+    for name, frame in pub.tables.items():
+        if name == "area_boundaries" or not ({"area_level", "area_code"} <= set(frame.columns)
+                                              or "lad_code" in frame.columns):
+            for slices in out.values():
+                slices[name] = frame
+            continue
+        if {"area_level", "area_code"} <= set(frame.columns):
+            owner = frame["area_code"].map(lad_of).where(frame["area_level"].isin(LOCAL_LEVELS))
+        else:
+            owner = frame["lad_code"]
+        shared = frame[owner.isna()]
+        groups = dict(tuple(frame[owner.notna()].groupby(owner[owner.notna()], sort=False)))
+        for code, slices in out.items():
+            own = groups.get(code)
+            slices[name] = shared if own is None else pd.concat([shared, own]).sort_index()
+    return out
+
+
+def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership: str, pdfs: bool = True, *,
+              deciles: dict[str, int] | None = None, consultations: str | None = None) -> str:
+    """One authority or ward page. ``deciles`` (every LSOA's) and ``consultations`` (the same section on
+    every page) may be passed in once for the whole build; ``pub`` may be the authority's slice."""
     tables = pub.tables
     bounds = pub["area_boundaries"]
     key = "ward_code" if area.level == "ward" else "lad_code"
     sub = bounds[bounds[key] == area.code]
     profiles = pub["area_profiles"][pub["area_profiles"][key] == area.code]
-    deciles = {r.lsoa_code: int(r.imd_decile) for r in pub["area_profiles"].itertuples()
-               if not S._is_na(r.imd_decile)}
+    deciles = _deciles(pub["area_profiles"]) if deciles is None else deciles
     comparators: list[tuple[str, str, str, str | None]] = [(area.name, AREA, area.level, area.code)]
     if area.level == "ward":
         comparators.append((area.lad_name, AUTHORITY, "lad", area.lad_code))
@@ -113,7 +159,7 @@ def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership
             + S.duplicate_surveying(area, tables)
             + S.services(area, tables, shapes, palette)
             + S.volunteering(area, tables)
-            + S.consultation_overview(tables, "../"))
+            + (S.consultation_overview(tables, "../") if consultations is None else consultations))
     return page(area.name, body, root="../", description=f"Area report for {area.name} ({area.kind})")
 
 
@@ -122,11 +168,20 @@ def index_page(pub: Published, lads: list[S.Area], wards: list[S.Area], partners
     lad_fill = {lad.code: TINTS[i % len(TINTS)] for i, lad in enumerate(lads)}
     hrefs = {w.code: f"ward/{w.code}.html" for w in wards}
     shapes = S.lsoa_shapes(bounds, {}, hrefs, fill_by="lad", lad_fill=lad_fill)
+    digits = 1
+    if len(shapes) > INDEX_DETAIL_LIMIT:  # England: one linked shape per ward, whole pixels, authority borders
+        merged: dict[str, Shape] = {}
+        lad_of = dict(zip(bounds["ward_code"], bounds["lad_code"], strict=True))
+        for shape in shapes:
+            ward = merged.setdefault(str(shape.group), Shape([], shape.fill, shape.label, shape.href,
+                                                             lad_of[shape.group]))
+            ward.rings.extend(shape.rings)
+        shapes, digits = list(merged.values()), 0
     legend = [(lad.name, lad_fill[lad.code]) for lad in lads]
     title = f"{partnership}: {len(lads)} authorities and {len(wards)} wards; each ward links to its page"
     desc = "Map of the partnership area; authorities: " + ", ".join(
         f"{lad.name} ({len(lad.wards)} wards)" for lad in lads)
-    svg = area_map(title, desc, shapes, legend=legend)
+    svg = area_map(title, desc, shapes, legend=legend, digits=digits)
     postcodes: dict[str, set[str]] = {}
     for r in bounds.itertuples():
         for pc in str(r.postcode_districts or "").split(","):
@@ -168,29 +223,62 @@ def chromium() -> str | None:
     return next((c for c in CHROMIUM if Path(c).exists()), None)
 
 
-def print_pdfs(site: Path, lads: list[S.Area]) -> list[Path]:
+def print_pdfs(site: Path, lads: list[S.Area], workers: int = 1) -> list[Path]:
     """One A4 PDF per authority page, printed by headless Chromium (skipped when it is not installed)."""
     exe = chromium()
     if exe is None:
         return []
     out = site / "pdf"
     out.mkdir(exist_ok=True)
-    written = []
-    with tempfile.TemporaryDirectory(prefix="cg-chromium-") as profile:
-        for lad in lads:
-            target = out / f"{lad.code}.pdf"
+
+    def one(lad: S.Area) -> Path:
+        target = out / f"{lad.code}.pdf"
+        with tempfile.TemporaryDirectory(prefix="cg-chromium-") as profile:  # one profile per browser
             subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                             "--disable-component-update", "--disable-sync", "--no-first-run",
                             f"--user-data-dir={profile}", "--no-pdf-header-footer",
                             f"--print-to-pdf={target}", (site / lad.url).as_uri()],
                            check=True, capture_output=True, timeout=180)
-            written.append(target)
-    return written
+        return target
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # browsers in parallel, one per CPU
+        return list(pool.map(one, lads))
+
+
+_JOB: dict[str, Any] = {}  # one build's shared state; forked workers inherit it (nothing is pickled)
+
+
+def _render(i: int) -> str:
+    """Draw and write area page ``i`` of the running build; returns its path in the site."""
+    job = _JOB
+    area = job["areas"][i]
+    local = Published(tables=job["slices"][area.lad_code], all_tables=job["pub"].all_tables,
+                      record=job["pub"].record)
+    html = area_page(area, local, job["palette"], job["partnership"], job["pdf"], deciles=job["deciles"],
+                     consultations=job["consultations"])
+    (job["tmp"] / area.url).write_text(html, encoding="utf-8")
+    return area.url
+
+
+def _render_all(count: int, workers: int) -> list[str]:
+    """Every area page, in ``workers`` forked processes when there are enough pages to be worth it."""
+    if workers <= 1 or count < PARALLEL_FROM:
+        return [_render(i) for i in range(count)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return list(pool.imap_unordered(_render, range(count), chunksize=8))
+
+
+PARALLEL_FROM = 100  # pages; below that, starting workers costs more than it saves
 
 
 def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool = True,
-               partnership: str = "The partnership") -> dict[str, Any]:
-    """Build the whole site; returns {path, pages, pdfs, bytes, seconds}."""
+               partnership: str = "The partnership", workers: int | None = None,
+               authorities: Collection[str] | None = None) -> dict[str, Any]:
+    """Build the whole site; returns {path, pages, pdfs, bytes, seconds}.
+
+    ``workers`` (default: every CPU) draws area pages in parallel; ``authorities`` limits the area pages
+    (and PDFs) to those authorities and their wards — for benchmarks only, the index still lists all.
+    """
     t0 = time.monotonic()
     out_dir = out_dir or published_path.parent / "site"
     pub = load(published_path)
@@ -205,40 +293,45 @@ def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool =
         pages = {"index.html": index_page(pub, lads, wards, partnership, pdf),
                  "consultations.html": page("Consultations", S.consultation_page(pub.tables), root="",
                                             description="Consultation results")}
-        for area in [*lads, *wards]:
-            pages[area.url] = area_page(area, pub, palette, partnership, pdf)
         for rel, html in pages.items():
             (tmp / rel).write_text(html, encoding="utf-8")
-        pdfs = print_pdfs(tmp, lads) if pdf else []
+        files = list(pages)
+        drawn = [a for a in [*lads, *wards] if authorities is None or a.lad_code in authorities]
+        _JOB.update(areas=drawn, pub=pub, slices=by_authority(pub, lads), palette=palette, pdf=pdf,
+                    partnership=partnership, deciles=_deciles(pub["area_profiles"]), tmp=tmp,
+                    consultations=S.consultation_overview(pub.tables, "../"))
+        try:
+            files += _render_all(len(drawn), workers or os.cpu_count() or 1)
+        finally:
+            _JOB.clear()
+        printed = [lad for lad in lads if authorities is None or lad.code in authorities]
+        pdfs = print_pdfs(tmp, printed, workers or os.cpu_count() or 1) if pdf else []
         manifest = {"published": str(published_path), "run_id": pub.record.get("run_id"),
-                    "files": sorted(pages), "pdf_files": [p.name for p in pdfs],
-                    "authorities": len(lads), "wards": len(wards)}
+                    "files": sorted(files), "pdf_files": [p.name for p in pdfs],
+                    "authorities": len(lads), "wards": len(wards),
+                    **({"only_authorities": sorted(authorities)} if authorities is not None else {})}
         (tmp / "site.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        old = out_dir.with_name(f".{out_dir.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if out_dir.exists():
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     size = sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file())
-    result = {"path": str(out_dir / "index.html"), "pages": len(pages), "pdfs": len(pdfs), "bytes": size,
+    result = {"path": str(out_dir / "index.html"), "pages": len(files), "pdfs": len(pdfs), "bytes": size,
               "seconds": round(time.monotonic() - t0, 2)}
     (out_dir / "site.json").write_text(json.dumps({**manifest, **result}, indent=1), encoding="utf-8")
     return result
 
 
 def site_line(published_path: Path) -> str:
-    """One line for the run summary: where the site is, how big, how long it took (from site.json)."""
+    """Lines for the run summary: where the open site and the partner sites are, size, build time."""
     site = published_path.parent / "site"
     manifest = site / "site.json"
     if not manifest.exists():
         return "Area report site: not built (no publication yet)"
     doc = json.loads(manifest.read_text(encoding="utf-8"))
     return (f"Area report site: {site / 'index.html'} ({doc['pages']} pages, {doc['pdfs']} PDFs, "
-            f"{doc.get('bytes', 0) / 1e6:.1f} MB, built in {doc.get('seconds', 0):.1f}s)")
+            f"{doc.get('bytes', 0) / 1e6:.1f} MB, built in {doc.get('seconds', 0):.1f}s)\n"
+            + partner_sites_line(published_path))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,10 +341,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--published", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--no-pdf", action="store_true")
+    parser.add_argument("--no-partners", action="store_true", help="skip the restricted partner sites")
     args = parser.parse_args(argv)
-    result = build_site(args.published or get_settings().published_path, args.out, pdf=not args.no_pdf)
+    published = args.published or get_settings().published_path
+    result = build_site(published, args.out, pdf=not args.no_pdf)
     print(f"site: {result['path']} ({result['pages']} pages, {result['pdfs']} PDFs, "
           f"{result['bytes'] / 1e6:.1f} MB, {result['seconds']:.1f}s)")
+    if not args.no_partners:
+        for pid, r in build_partner_sites(published).items():
+            print(f"partner site {pid}: {r['path']} ({r['pages']} pages, {r['bytes'] / 1e6:.2f} MB, "
+                  f"{r['seconds']:.1f}s)")
     return 0
 
 

@@ -38,6 +38,8 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 nav.toc ul{display:flex;flex-wrap:wrap;gap:.2rem 1rem;padding:0;list-style:none}
 .cols{columns:3 14rem}
 footer{border-top:1px solid var(--rule);margin-top:2rem;padding:1rem;font-size:.85rem;color:var(--muted)}
+.restricted{border:3px solid #8a3b00;background:#fff4e5;padding:.6rem 1rem;margin:1rem 0}
+header.site.partner{background:#5c2700}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;color:#000;padding:.3rem}
 @media (max-width:800px){.pair{grid-template-columns:1fr}}
 @media print{
@@ -54,23 +56,29 @@ footer{border-top:1px solid var(--rule);margin-top:2rem;padding:1rem;font-size:.
 """
 
 
-def page(title: str, body: str, *, root: str, description: str) -> str:
-    """A whole HTML document; ``root`` is the relative path back to the site root ('' or '../')."""
+OPEN_FOOTER = ("Built from the published Common Ground warehouse only; counts of people are protected\n"
+               "there (perturbed and rounded, or suppressed) before anything reaches this site.")
+
+
+def page(title: str, body: str, *, root: str, description: str, site_name: str = "Common Ground area reports",
+         header_class: str = "site", footer: str = OPEN_FOOTER) -> str:
+    """A whole HTML document; ``root`` is the relative path back to the site root ('' or '../').
+
+    ``site_name``, ``header_class`` and ``footer`` (HTML) label a partner's restricted site.
+    """
     return f"""<!doctype html>
 <html lang="en-GB"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <meta name="description" content="{escape(description)}">
-<title>{escape(title)} · Common Ground area reports</title>
+<title>{escape(title)} · {escape(site_name)}</title>
 <link rel="stylesheet" href="{root}style.css">
 </head><body>
 <a class="skip" href="#content">Skip to content</a>
-<header class="site"><a href="{root}index.html">Common Ground area reports</a></header>
+<header class="{header_class}"><a href="{root}index.html">{escape(site_name)}</a></header>
 <main id="content">
 {body}
 </main>
-<footer><p>Built from the published Common Ground warehouse only; counts of people are protected
-there (perturbed and rounded, or suppressed) before anything reaches this site.
-<span class="nav"><a href="{root}index.html">All areas</a></span></p></footer>
+<footer><p>{footer} <span class="nav"><a href="{root}index.html">All areas</a></span></p></footer>
 </body></html>
 """
 

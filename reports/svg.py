@@ -198,15 +198,22 @@ class Projection:
         return self.pad + (lon * self.k - self.x0) * self.s, self.pad + (self.y1 - lat) * self.s
 
 
-def _path(rings: Sequence[Ring], proj: Projection) -> str:
+def _path(rings: Sequence[Ring], proj: Projection, digits: int = 1) -> str:
+    """Rings as path data; with ``digits=0`` (whole pixels, for maps of thousands of areas) points that
+    fall on the same pixel are dropped and rings smaller than a pixel are drawn as one."""
     parts = []
     for ring in rings:
-        pts = [proj(x, y) for x, y in ring]
-        parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+        pts = [f"{x:.{digits}f},{y:.{digits}f}" for x, y in (proj(x, y) for x, y in ring)]
+        if digits == 0:
+            pts = [q for i, q in enumerate(pts) if i == 0 or q != pts[i - 1]]
+            if len(pts) < 3:
+                x, y = map(float, pts[0].split(","))
+                pts = [pts[0], f"{x + 1:.0f},{y:.0f}", f"{x + 1:.0f},{y + 1:.0f}", f"{x:.0f},{y + 1:.0f}"]
+        parts.append("M" + "L".join(pts) + "Z")
     return "".join(parts)
 
 
-def _outline(shapes: Sequence[Shape], proj: Projection) -> str:
+def _outline(shapes: Sequence[Shape], proj: Projection, digits: int = 1) -> str:
     """Edges used by exactly one shape of a group = that group's outline (shared edges cancel)."""
     edges: Counter[tuple[tuple[float, float], tuple[float, float]]] = Counter()
     for shape in shapes:
@@ -220,14 +227,18 @@ def _outline(shapes: Sequence[Shape], proj: Projection) -> str:
     for (a, b), n in edges.items():
         if n == 1:
             (x1, y1), (x2, y2) = proj(*a), proj(*b)
-            segs.append(f"M{x1:.1f},{y1:.1f}L{x2:.1f},{y2:.1f}")
+            seg = f"M{x1:.{digits}f},{y1:.{digits}f}L{x2:.{digits}f},{y2:.{digits}f}"
+            if digits or seg[1:].split("L")[0] != seg.split("L")[1]:  # a zero-length edge draws nothing
+                segs.append(seg)
     return "".join(segs)
 
 
 def area_map(title: str, desc: str, shapes: Sequence[Shape], *, points: Sequence[Point] = (),
              legend: Sequence[tuple[str, str]] = (), context: Sequence[Shape] = (), width: float = 640,
-             height: float = 480) -> str:
-    """Shapes (optionally linked) with group outlines, optional grey context shapes and points."""
+             height: float = 480, digits: int = 1) -> str:
+    """Shapes (optionally linked) with group outlines, optional grey context shapes and points.
+
+    ``digits`` is the precision of coordinates in pixels (0 for maps of thousands of areas)."""
     proj = Projection([r for s in shapes for r in s.rings], width, height)
     cols = 5 if len(legend) > 6 else 3
     legend_h = 22 * math.ceil(len(legend) / cols) if legend else 0
@@ -236,9 +247,9 @@ def area_map(title: str, desc: str, shapes: Sequence[Shape], *, points: Sequence
     out = [_open("map", w, h, title, desc, len(shapes) + len(points), "group" if linked else "img")]
     out.append(f'<rect x="0" y="0" width="{w:.0f}" height="{proj.height:.0f}" fill="#f7f7f7"/>')
     for shape in context:
-        out.append(f'<path d="{_path(shape.rings, proj)}" fill="#e6e6e6" stroke="#ffffff" stroke-width="0.6"/>')
+        out.append(f'<path d="{_path(shape.rings, proj, digits)}" fill="#e6e6e6" stroke="#ffffff" stroke-width="0.6"/>')
     for shape in shapes:
-        body = (f'<path class="mark shape" d="{_path(shape.rings, proj)}" fill="{shape.fill}" '
+        body = (f'<path class="mark shape" d="{_path(shape.rings, proj, digits)}" fill="{shape.fill}" '
                 f'stroke="{shape.fill}" stroke-width="0.6"><title>{escape(shape.label)}</title></path>')
         if shape.href:
             body = f'<a href="{escape(shape.href)}" aria-label="{escape(shape.label)}">{body}</a>'
@@ -248,8 +259,9 @@ def area_map(title: str, desc: str, shapes: Sequence[Shape], *, points: Sequence
         groups.setdefault(shape.group, []).append(shape)
     for key, members in groups.items():
         if key is not None:
-            out.append(f'<path d="{_outline(members, proj)}" fill="none" stroke="#ffffff" stroke-width="1.6"/>')
-            out.append(f'<path d="{_outline(members, proj)}" fill="none" stroke="{TEXT}" stroke-width="0.6"/>')
+            edges = _outline(members, proj, digits)
+            out.append(f'<path d="{edges}" fill="none" stroke="#ffffff" stroke-width="1.6"/>')
+            out.append(f'<path d="{edges}" fill="none" stroke="{TEXT}" stroke-width="0.6"/>')
     for p in points:
         x, y = proj(p.lon, p.lat)
         out.append(f'<circle class="mark point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{p.fill}" stroke="#ffffff" '

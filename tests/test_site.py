@@ -33,8 +33,20 @@ def site(built, tmp_path_factory):
     alone = tmp_path_factory.mktemp("published_alone")  # nothing but the published file (and its record)
     shutil.copy(published["path"], alone / "common_ground.duckdb")
     shutil.copy(Path(published["path"]).parent / "PUBLISHED.json", alone / "PUBLISHED.json")
+    (alone / "partners").mkdir()  # and the partner files, for the partner sites (not read by the open site)
+    for info in published["partner_files"].values():
+        shutil.copy(info["path"], alone / "partners" / Path(info["path"]).name)
     result = build_site(alone / "common_ground.duckdb", pdf=True)
     return alone / "common_ground.duckdb", Path(result["path"]).parent, result
+
+
+@pytest.fixture(scope="session")
+def partner_sites(site):
+    """One restricted site per partner file, built from copies of the partner files alone."""
+    from reports.partner_site import build_partner_sites
+
+    db, _, _ = site
+    return db.parent / "partners", db.parent / "partner_sites", build_partner_sites(db)
 
 
 def _q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -198,3 +210,82 @@ def test_authority_pdfs_are_a4(site):
         assert data.startswith(b"%PDF")
         boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
         assert boxes and all(abs(float(w) - 595.9) < 2 and abs(float(h) - 842.9) < 2 for w, h in boxes), boxes[:3]
+
+
+def _site_text(root: Path) -> str:
+    """Every file of a site (PDFs too, as far as their bytes are text) as one string."""
+    return "\n".join(p.read_bytes().decode("utf-8", "replace") for p in sorted(root.rglob("*")) if p.is_file())
+
+
+def _all_tables(path: Path) -> list[tuple[str, list[list[str]]]]:
+    parser = Tables()  # every table, also when two share a caption (two roles with one title)
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tables
+
+
+def _matches(partner_file: Path) -> list[tuple[str, str]]:
+    return _q(partner_file, "SELECT vacancy_uid, volunteer_ref FROM volunteer_matches") if "volunteer_matches" in {
+        r[0] for r in _q(partner_file, "SELECT table_name FROM duckdb_tables()")} else []
+
+
+def test_a_restricted_site_per_partner_file_showing_its_own_matches(partner_sites):
+    from warehouse.partner_files import load_partners
+
+    files, out, results = partner_sites
+    partners = {p["id"]: p for p in load_partners()}
+    assert set(results) == {p.stem for p in files.glob("*.duckdb")} == set(partners)
+    with_rows = 0
+    for pid, result in results.items():
+        root = out / pid
+        manifest = json.loads((root / "site.json").read_text())
+        assert manifest["published"] == str(files / f"{pid}.duckdb")  # its own file, nothing else
+        for page in root.rglob("*.html"):  # every page says whose restricted view it is
+            assert f"Restricted — for {partners[pid]['name']} only." in page.read_text(encoding="utf-8"), page
+        matches = _matches(files / f"{pid}.duckdb")
+        shown = [row for page in sorted((root / "matches").glob("*.html")) for caption, rows in
+                 _all_tables(page) if caption.startswith("Suggested volunteers for ") for row in rows[1:]]
+        assert sorted(r[1] for r in shown) == sorted(ref for _, ref in matches)  # every match, once
+        lads = {r[0] for r in _q(files / f"{pid}.duckdb", """SELECT DISTINCT v.lad_code FROM volunteer_matches m
+            JOIN volunteer_vacancies v USING (vacancy_uid)""")} if matches else set()
+        assert {p.stem for p in (root / "matches").glob("*.html")} == lads
+        assert result["pages"] == 1 + len(lads)
+        with_rows += bool(matches)
+    assert with_rows == sum(bool(p.get("restricted")) for p in partners.values()) == 2  # the two bureaus
+
+
+def test_no_site_holds_another_partners_restricted_rows(partner_sites, site, built):
+    files, out, _ = partner_sites
+    _, open_site, _ = site
+    rows = {p.stem: _matches(p) for p in files.glob("*.duckdb")}
+    settings, _, _ = built
+    private_refs = {r[0] for r in _q(settings.warehouse_path, "SELECT volunteer_ref FROM marts.volunteer_matches")}
+    assert private_refs and sum(bool(v) for v in rows.values()) == 2
+    everyone = {ref for pairs in rows.values() for _, ref in pairs}
+    for pid in rows:
+        text = _site_text(out / pid)
+        own_roles = {uid for uid, _ in rows[pid]}
+        for other, pairs in rows.items():
+            if other == pid:
+                continue
+            others_refs = {ref for _, ref in pairs}
+            others_roles = {uid for uid, _ in pairs} - own_roles  # a role in both bureaus' feeds is both's
+            assert not [r for r in others_refs if r in text], (pid, other)
+            assert not [u for u in others_roles if f">{u}<" in text], (pid, other)
+        assert all(ref in text for _, ref in rows[pid])  # the check above can find a pseudonym when present
+        assert not [r for r in private_refs if r in text], pid  # the warehouse's own pseudonyms never
+    text = _site_text(open_site)
+    assert not [r for r in everyone | private_refs if r in text]
+    assert "Suggested volunteers for" not in text and "Restricted — for" not in text
+
+
+def test_partner_site_of_a_removed_partner_is_deleted(partner_sites, tmp_path):
+    from reports.partner_site import build_partner_sites
+
+    files, _, _ = partner_sites
+    published = tmp_path / "common_ground.duckdb"
+    (tmp_path / "partners").mkdir()
+    shutil.copy(files / "bureau_north.duckdb", tmp_path / "partners" / "bureau_north.duckdb")
+    (tmp_path / "partner_sites" / "bureau_south").mkdir(parents=True)  # left from an earlier publication
+    (tmp_path / "partner_sites" / "bureau_south" / "index.html").write_text("old restricted page")
+    assert set(build_partner_sites(published)) == {"bureau_north"}
+    assert sorted(p.name for p in (tmp_path / "partner_sites").iterdir()) == ["bureau_north"]
