@@ -4,7 +4,8 @@ A questionnaire may declare its export layout (``"export": {...}``, docs/feeds.m
 
 - ``tool``: ``csv`` (default: the file is used as-is), ``surveymonkey`` (two header rows: question text,
   then "Response" or the option/sub-question), ``google_forms``, ``microsoft_forms``, ``spss`` (.sav, via
-  pyreadstat) or ``xlsx`` (first sheet, via openpyxl);
+  pyreadstat: codes are read, the file's value labels become the options of questions that list none —
+  ``with_spss_labels``) or ``xlsx`` (first sheet, via openpyxl);
 - ``ignore_columns``: tool columns to drop (e.g. SurveyMonkey ``Collector ID``, ``IP Address``);
 - ``dates``: ``{column: strptime format}`` rewritten to ISO 8601 (e.g. ``%m/%d/%Y %I:%M:%S %p`` for
   SurveyMonkey and US-locale Microsoft Forms);
@@ -26,6 +27,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import json
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -79,6 +81,59 @@ def _spss_rows(content: bytes) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def _code(value: Any) -> str:
+    return _cell(value).strip()
+
+
+def spss_labels(content: bytes) -> tuple[dict[str, str], dict[str, dict[str, str]], dict[str, set[str]]]:
+    """(variable labels, value labels as code → label, user-missing codes) of a .sav file, from its metadata."""
+    import pyreadstat
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "responses.sav"
+        path.write_bytes(content)
+        _frame, meta = pyreadstat.read_sav(str(path), metadataonly=True, user_missing=True)
+    variables = {str(k): str(v) for k, v in (meta.column_names_to_labels or {}).items() if v}
+    values = {str(var): {_code(code): str(label) for code, label in labels.items()}
+              for var, labels in (meta.variable_value_labels or {}).items()}
+    missing: dict[str, set[str]] = {}
+    for var, ranges in (meta.missing_ranges or {}).items():
+        missing[str(var)] = {_code(r["lo"]) for r in ranges if r.get("lo") == r.get("hi")}
+    return variables, values, missing
+
+
+def with_spss_labels(doc: dict[str, Any], content: bytes, *, what: str) -> tuple[dict[str, Any], list[str]]:
+    """The questionnaire completed from the .sav file's own dictionary: a question column (``id`` = the SPSS
+    variable name) without ``options`` gets the variable's value labels as options (codes declared user-missing
+    are left out: those answers are read as blank), one without ``text`` its variable label. Declared options
+    whose label differs from the file's label for the same code are refused (the codes would change meaning)."""
+    variables, values, missing = spss_labels(content)
+    doc = json.loads(json.dumps(doc))
+    filled, conflicts = [], []
+    for col in doc.get("columns") or []:
+        var = str(col.get("id"))
+        if not col.get("text") and var in variables:
+            col["text"] = variables[var]
+        labels = {c: lab for c, lab in values.get(var, {}).items() if c not in missing.get(var, set())}
+        if col.get("role") != "question" or not labels:
+            continue
+        declared = {str(o.get("code")).strip(): str(o.get("label") or "") for o in col.get("options") or []}
+        if not declared:
+            col["options"] = [{"code": c, "label": lab} for c, lab in labels.items()]
+            col.setdefault("type", "single")
+            filled.append(var)
+        conflicts += [f"{var} code {c}: questionnaire {declared[c]!r}, file {lab!r}" for c, lab in labels.items()
+                      if c in declared and declared[c].strip().casefold() != lab.strip().casefold()]
+    if conflicts:
+        raise SchemaDriftError(f"{what}: the questionnaire's options disagree with the SPSS value labels "
+                               f"({'; '.join(conflicts[:5])}); refusing to guess which is right")
+    notes = [f"options of {filled} taken from the SPSS value labels"] if filled else []
+    dropped = sorted(f"{v}={c}" for v, codes in missing.items() for c in codes if c in values.get(v, {}))
+    if dropped:
+        notes.append(f"SPSS user-missing codes read as not answered: {dropped}")
+    return doc, notes
+
+
 def _xlsx_rows(content: bytes) -> tuple[list[str], list[list[str]]]:
     import openpyxl
 
@@ -126,6 +181,14 @@ def _explode(header: list[str], rows: list[list[str]], column: str, spec: dict[s
 
 def normalise_export(content: bytes, export: dict[str, Any] | None, *, what: str) -> bytes:
     """The export as a one-header UTF-8 CSV (unchanged bytes for a plain CSV with no declared layout)."""
+    return normalise_export_counted(content, export, what=what)[0]
+
+
+def normalise_export_counted(content: bytes, export: dict[str, Any] | None, *,
+                             what: str) -> tuple[bytes, list[int]]:
+    """``normalise_export`` plus the (1-based) data records with no value outside ``ignore_columns`` (or, in a
+    .sav file, a case whose every value is missing): blank, they would vanish from the CSV, so the reader
+    quarantines them by number."""
     export = export or {}
     tool = export.get("tool", "csv")
     if tool not in TOOLS:
@@ -137,7 +200,7 @@ def normalise_export(content: bytes, export: dict[str, Any] | None, *, what: str
     if not binary and tool in ("spss", "xlsx"):
         raise SchemaDriftError(f"{what}: export.tool is {tool} but the file has no {tool} signature")
     if tool == "csv" and not export:
-        return content
+        return content, []
     if tool == "spss":
         header, rows = _spss_rows(content)
     elif tool == "xlsx":
@@ -154,7 +217,10 @@ def normalise_export(content: bytes, export: dict[str, Any] | None, *, what: str
     ignore = {c.strip().casefold() for c in export.get("ignore_columns") or []}
     keep = [i for i, h in enumerate(header) if h.strip().casefold() not in ignore]
     header = [header[i] for i in keep]
-    rows = [[row[i] if i < len(row) else "" for i in keep] for row in rows]
+    kept = [[row[i] if i < len(row) else "" for i in keep] for row in rows]
+    only_ignored = [n for n, (row, new) in enumerate(zip(rows, kept, strict=True), start=1)
+                    if (tool == "spss" or any(c.strip() for c in row)) and not any(c.strip() for c in new)]
+    rows = [new for n, new in enumerate(kept, start=1) if n not in set(only_ignored)]
     for column, fmt in (export.get("dates") or {}).items():
         index = next((i for i, h in enumerate(header) if h.strip().casefold() == column.casefold()), None)
         if index is None:
@@ -174,4 +240,4 @@ def normalise_export(content: bytes, export: dict[str, Any] | None, *, what: str
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
+    return out.getvalue().encode("utf-8"), only_ignored

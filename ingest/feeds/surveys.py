@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from ingest.checks import excerpt, parse_timestamp
 from ingest.csv_text import SchemaDriftError, fold_header, parse_csv
-from ingest.feeds.survey_exports import normalise_export
+from ingest.feeds.survey_exports import normalise_export_counted, sniff, with_spss_labels
 from ingest.http_client import FeedClient, FeedError, Payload
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
@@ -194,16 +194,31 @@ class SurveyReader:
         landing = Landing(context=context, received=0, loaded=0)
         doc, q_payload = self.client.get_json(entry["questionnaire"])
         questions = parse_questionnaire(doc, survey_id)
+        payload = None
+        if (doc.get("export") or {}).get("tool") == "spss":  # the .sav file's own labels complete the questionnaire
+            payload = self.client.get(entry["responses"])
+            if (sniff(payload.content) or ("",))[0] == "spss":
+                doc, notes = with_spss_labels(doc, payload.content, what=f"survey {survey_id} responses")
+                landing.notes += notes
+                questions = parse_questionnaire(doc, survey_id)
         if survey_id not in self.accept_relabelled:
             check_option_meanings(self.con, doc, survey_id, context.source)
-        payload = self.client.get(entry["responses"])
+        payload = payload or self.client.get(entry["responses"])
         landing.payloads += [q_payload, payload]
-        parsed = parse_csv(normalise_export(payload.content, doc.get("export"), what=f"survey {survey_id} responses"))
+        body, only_ignored = normalise_export_counted(payload.content, doc.get("export"),
+                                                      what=f"survey {survey_id} responses")
+        parsed = parse_csv(body)
+        for number in only_ignored:  # counted and kept, never silently dropped
+            landing.received += 1
+            landing.quarantine.append(QuarantineRecord(
+                entity="survey_response", reason="record holds no value outside the columns the export "
+                "layout ignores (export.ignore_columns): no response id, no answers",
+                record_key=f"{survey_id}:record {number}", record={"record": number}, payload_sha256=payload.sha256))
         if parsed.encoding != "utf-8":
             landing.notes.append(f"responses decoded as {parsed.encoding}")
         if parsed.normalised_cells:
             landing.notes.append(f"{parsed.normalised_cells} cell(s) NFKC-normalised (e.g. full-width digits)")
-        landing.physical_records = parsed.records
+        landing.physical_records = parsed.records + len(only_ignored)
         columns = self._match_header(parsed.header, questions, survey_id)
         skipped_text = [q.id for q in columns if q and q.role == "question" and q.type == "text"]
         if skipped_text:
