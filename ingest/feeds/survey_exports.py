@@ -29,11 +29,13 @@ import hashlib
 import io
 import json
 import tempfile
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from ingest.csv_text import SchemaDriftError, parse_csv
+from ingest.feeds.export_widths import reconcile_widths
 
 SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"$FL2", "spss", "an SPSS .sav file"),
@@ -181,14 +183,25 @@ def _explode(header: list[str], rows: list[list[str]], column: str, spec: dict[s
 
 def normalise_export(content: bytes, export: dict[str, Any] | None, *, what: str) -> bytes:
     """The export as a one-header UTF-8 CSV (unchanged bytes for a plain CSV with no declared layout)."""
-    return normalise_export_counted(content, export, what=what)[0]
+    return read_export(content, export, what=what).body
 
 
-def normalise_export_counted(content: bytes, export: dict[str, Any] | None, *,
-                             what: str) -> tuple[bytes, list[int]]:
-    """``normalise_export`` plus the (1-based) data records with no value outside ``ignore_columns`` (or, in a
-    .sav file, a case whose every value is missing): blank, they would vanish from the CSV, so the reader
-    quarantines them by number."""
+@dataclass
+class Export:
+    """A normalised export: the one-header CSV body, and the records left out of it with their reason
+    (1-based record number → (reason, further physical lines the record swallowed)) for the reader to
+    quarantine, so every record of the file is counted."""
+
+    body: bytes
+    dropped: dict[int, tuple[str, int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_export(content: bytes, export: dict[str, Any] | None, *, what: str) -> Export:
+    """``normalise_export`` with its accounting: rows with a structural problem (invalid bytes, NUL, an
+    unclosed quote), rows whose width cannot be reconciled (``ingest.feeds.export_widths``) and records with
+    no value outside ``ignore_columns`` (or a .sav case whose every value is missing) are left out of the
+    body and listed in ``dropped``."""
     export = export or {}
     tool = export.get("tool", "csv")
     if tool not in TOOLS:
@@ -200,7 +213,9 @@ def normalise_export_counted(content: bytes, export: dict[str, Any] | None, *,
     if not binary and tool in ("spss", "xlsx"):
         raise SchemaDriftError(f"{what}: export.tool is {tool} but the file has no {tool} signature")
     if tool == "csv" and not export:
-        return content, []
+        return Export(content)
+    problems: dict[int, str] = {}
+    swallowed: dict[int, int] = {}
     if tool == "spss":
         header, rows = _spss_rows(content)
     elif tool == "xlsx":
@@ -210,17 +225,32 @@ def normalise_export_counted(content: bytes, export: dict[str, Any] | None, *,
         # for duplicates when the reader parses this function's output
         parsed = parse_csv(content, check_headers=tool != "surveymonkey")
         header, rows = parsed.header, parsed.rows
+        problems, swallowed = dict(parsed.row_problems), dict(parsed.swallowed)
         if tool == "surveymonkey":
             if not rows:
                 raise SchemaDriftError(f"{what}: a SurveyMonkey export has two header rows; the second is missing")
+            if 0 in problems:
+                raise SchemaDriftError(f"{what}: the second SurveyMonkey header row is malformed ({problems[0]})")
             header, rows = _surveymonkey_header(header, rows[0]), rows[1:]
+            problems = {i - 1: p for i, p in problems.items()}
+            swallowed = {i - 1: n for i, n in swallowed.items()}
+    fitted = reconcile_widths(rows, len(header), problems, pad=bool(export.get("pad_short_rows")))
+    result = Export(b"", notes=[f"{n} row(s) {what_} to the header's width ({why})" for n, what_, why in (
+        (fitted.padded, "padded with empty cells", "export.pad_short_rows: trailing empty columns trimmed by the tool"),
+        (fitted.trimmed, "trimmed of empty trailing cells", "beyond the header")) if n])
+    for i, reason in fitted.problems.items():
+        result.dropped[i + 1] = (reason, swallowed.get(i, 0))
     ignore = {c.strip().casefold() for c in export.get("ignore_columns") or []}
     keep = [i for i, h in enumerate(header) if h.strip().casefold() not in ignore]
     header = [header[i] for i in keep]
-    kept = [[row[i] if i < len(row) else "" for i in keep] for row in rows]
-    only_ignored = [n for n, (row, new) in enumerate(zip(rows, kept, strict=True), start=1)
-                    if (tool == "spss" or any(c.strip() for c in row)) and not any(c.strip() for c in new)]
-    rows = [new for n, new in enumerate(kept, start=1) if n not in set(only_ignored)]
+    rows = []
+    for index, row in zip(fitted.kept, fitted.rows, strict=True):
+        new = [row[i] for i in keep]
+        if not any(c.strip() for c in new) and (tool == "spss" or any(c.strip() for c in row)):
+            result.dropped[index + 1] = ("record holds no value outside the columns the export layout ignores "
+                                         "(export.ignore_columns): no response id, no answers", 0)
+        else:
+            rows.append(new)
     for column, fmt in (export.get("dates") or {}).items():
         index = next((i for i, h in enumerate(header) if h.strip().casefold() == column.casefold()), None)
         if index is None:
@@ -240,4 +270,6 @@ def normalise_export_counted(content: bytes, export: dict[str, Any] | None, *,
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    return out.getvalue().encode("utf-8"), only_ignored
+    result.body = out.getvalue().encode("utf-8")
+    result.dropped = dict(sorted(result.dropped.items()))
+    return result

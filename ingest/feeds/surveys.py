@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from ingest.checks import excerpt, parse_timestamp
 from ingest.csv_text import SchemaDriftError, fold_header, parse_csv
-from ingest.feeds.survey_exports import normalise_export_counted, sniff, with_spss_labels
+from ingest.feeds.survey_exports import read_export, sniff, with_spss_labels
 from ingest.http_client import FeedClient, FeedError, Payload
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
@@ -205,20 +205,22 @@ class SurveyReader:
             check_option_meanings(self.con, doc, survey_id, context.source)
         payload = payload or self.client.get(entry["responses"])
         landing.payloads += [q_payload, payload]
-        body, only_ignored = normalise_export_counted(payload.content, doc.get("export"),
-                                                      what=f"survey {survey_id} responses")
-        parsed = parse_csv(body)
-        for number in only_ignored:  # counted and kept, never silently dropped
-            landing.received += 1
-            landing.quarantine.append(QuarantineRecord(
-                entity="survey_response", reason="record holds no value outside the columns the export "
-                "layout ignores (export.ignore_columns): no response id, no answers",
-                record_key=f"{survey_id}:record {number}", record={"record": number}, payload_sha256=payload.sha256))
+        export = read_export(payload.content, doc.get("export"), what=f"survey {survey_id} responses")
+        parsed = parse_csv(export.body)
+        landing.notes += export.notes
+        for number, (reason, swallowed) in export.dropped.items():  # counted and kept, never silently dropped
+            for extra in range(swallowed + 1):
+                landing.received += 1
+                landing.quarantine.append(QuarantineRecord(
+                    entity="survey_response", record={"record": number, **({"line": extra} if extra else {})},
+                    reason=reason if not extra else f"inside a quoted field opened in record {number} that never "
+                    "closes; the line could not be parsed", record_key=f"{survey_id}:record {number}"
+                    f"{f' line +{extra}' if extra else ''}", payload_sha256=payload.sha256))
         if parsed.encoding != "utf-8":
             landing.notes.append(f"responses decoded as {parsed.encoding}")
         if parsed.normalised_cells:
             landing.notes.append(f"{parsed.normalised_cells} cell(s) NFKC-normalised (e.g. full-width digits)")
-        landing.physical_records = parsed.records + len(only_ignored)
+        landing.physical_records = parsed.records + sum(1 + n for _, n in export.dropped.values())
         columns = self._match_header(parsed.header, questions, survey_id)
         skipped_text = [q.id for q in columns if q and q.role == "question" and q.type == "text"]
         if skipped_text:
