@@ -22,6 +22,7 @@ import pyarrow as pa
 from ingest.checks import excerpt, parse_timestamp
 from ingest.csv_text import SchemaDriftError, fold_header, parse_csv
 from ingest.feeds.survey_exports import read_export, sniff, with_spss_labels
+from ingest.file_client import FileClient
 from ingest.http_client import FeedClient, FeedError, Payload
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
@@ -194,6 +195,9 @@ class SurveyReader:
         landing = Landing(context=context, received=0, loaded=0)
         doc, q_payload = self.client.get_json(entry["questionnaire"])
         questions = parse_questionnaire(doc, survey_id)
+        if isinstance(self.client, FileClient) and not str(doc.get("period") or entry.get("period") or "").strip():
+            raise SchemaDriftError(f"{survey_id}: a survey shared as a file must say which period it covers: add "
+                                   "\"period\" to its questionnaire or its index entry (the marts report by period)")
         payload = None
         if (doc.get("export") or {}).get("tool") == "spss":  # the .sav file's own labels complete the questionnaire
             payload = self.client.get(entry["responses"])
