@@ -81,11 +81,11 @@ def test_grid_and_degrees_are_told_apart_by_range():
 
 def test_centroids_from_their_own_file_in_british_national_grid():
     easting, northing = 385000.0, 205000.0  # near Stroud
-    centroids = _csv(PWC_HEADER, ["1", LSOAS[0], "{a1}", "385000.0", "205000.0"],
+    centroids = _csv(PWC_HEADER, ["5", "E01022010", "{a5}", "0", "0"],              # 0,0 first: never decides
+                     ["1", LSOAS[0], "{a1}", "385000.0", "205000.0"],
                      ["2", LSOAS[1], "{a2}", "386000.5", "204000.25"],
                      ["3", "E01099999", "{a3}", "530000", "180000"],    # outside the lookup: landed, unused
                      ["4", "E0l022009", "{a4}", "385000", "205000"],    # malformed code
-                     ["5", "E01022010", "{a5}", "0", "0"],              # 0,0: never a place
                      ["6", "E01022011", "{a6}", "385000", "-5"])        # outside the grid
     landing = _read(_bundle(LOOKUP, centroids), {"centroids": "lsoa_centroids.csv"})
     tables = {t.name: t.rows.to_pylist() for t in landing.tables}

@@ -34,14 +34,19 @@ def centroid_path(source: Source) -> str | None:
 
 
 def _crs(rows: list[list[str]], positions: dict[str, int]) -> str:
-    """The file's reference system, from its first row with two numeric coordinates (grid by default)."""
+    """The file's reference system: that of most rows whose coordinates are plausible in one of the two
+    (a 0,0 placeholder or a wild value never decides it; grid when none is)."""
+    votes = {GRID: 0, DEGREES: 0}
     for cells in rows:
         try:
             x, y = float(cells[positions["x"]]), float(cells[positions["y"]])
         except (IndexError, ValueError):
             continue
-        return GRID if is_grid(x, y) else DEGREES
-    return GRID
+        if is_grid(x, y):
+            votes[GRID] += 1
+        elif -8.7 <= x <= 2.0 and 49.0 <= y <= 61.0:
+            votes[DEGREES] += 1
+    return DEGREES if votes[DEGREES] > votes[GRID] else GRID
 
 
 def _place(row: Row, crs: str) -> str | None:
