@@ -1,4 +1,5 @@
-"""Write the ONS-style area files (docs/feeds.md §1), including a few quarantine-worthy census rows."""
+"""Write the area files in the ONS products' official layouts (docs/feeds.md §1), including a few
+quarantine-worthy census rows."""
 
 from __future__ import annotations
 
@@ -20,13 +21,26 @@ def _fmt(values: np.ndarray, places: int = 6) -> np.ndarray:
 
 
 def lsoa_lookup(geo: Geography) -> pd.DataFrame:
+    """The ONS "LSOA (2021) to Electoral Ward (2024) to LAD (2024)" lookup layout: no coordinates."""
     lsoas, wards, districts = geo.lsoas, geo.wards, geo.districts
     ward, district = lsoas["ward"].to_numpy(), lsoas["district"].to_numpy()
     return pd.DataFrame({
         "LSOA21CD": lsoas["code"], "LSOA21NM": lsoas["name"],
         "WD24CD": wards["code"].to_numpy()[ward], "WD24NM": wards["name"].to_numpy()[ward],
         "LAD24CD": districts["code"].to_numpy()[district], "LAD24NM": districts["name"].to_numpy()[district],
-        "LAT": _fmt(lsoas["lat"].to_numpy()), "LONG": _fmt(lsoas["lon"].to_numpy()),
+        "ObjectId": np.arange(1, len(lsoas) + 1),
+    })
+
+
+def lsoa_centroids(geo: Geography) -> pd.DataFrame:
+    """The ONS "LSOA (Dec 2021) Population Weighted Centroids" layout (its own file), x/y as WGS84
+    longitude/latitude (a download re-projected to WGS84; the reader also takes the grid's eastings/northings)."""
+    lsoas = geo.lsoas
+    n = len(lsoas)
+    return pd.DataFrame({
+        "FID": np.arange(1, n + 1), "LSOA21CD": lsoas["code"],
+        "GlobalID": np.array([f"{{{i:08X}-0000-4000-8000-{i:012X}}}" for i in range(1, n + 1)], dtype=object),
+        "x": _fmt(lsoas["lon"].to_numpy()), "y": _fmt(lsoas["lat"].to_numpy()),
     })
 
 
@@ -37,19 +51,21 @@ def imd(geo: Geography) -> pd.DataFrame:
         "LSOA code (2021)": lsoas["code"], "LSOA name (2021)": lsoas["name"],
         "Local Authority District code (2024)": districts["code"].to_numpy()[district],
         "Local Authority District name (2024)": districts["name"].to_numpy()[district],
-        "Index of Multiple Deprivation (IMD) Rank": lsoas["imd_rank"],
-        "Index of Multiple Deprivation (IMD) Decile": lsoas["imd_decile"],
+        # IoD2025 File 7 official names
+        "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)": lsoas["imd_rank"],
+        "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)": lsoas["imd_decile"],
     })
 
 
 def postcodes(geo: Geography) -> pd.DataFrame:
+    """ONSPD in its current column names (pcd7/pcd8, ladNNcd, wdNNcd, lsoa21cd)."""
     pc = geo.postcodes
     return pd.DataFrame({
-        "pcd": pc["pcd"], "pcd2": pc["pcd2"], "pcds": pc["pcds"], "dointr": pc["dointr"].astype(str),
+        "pcd7": pc["pcd"], "pcd8": pc["pcd2"], "pcds": pc["pcds"], "dointr": pc["dointr"].astype(str),
         "doterm": np.where(pc["live"], "", pc["doterm"].astype(str)),
-        "oslaua": geo.districts["code"].to_numpy()[pc["district"].to_numpy()],
-        "osward": geo.wards["code"].to_numpy()[pc["ward"].to_numpy()],
-        "lsoa21": geo.lsoas["code"].to_numpy()[pc["lsoa"].to_numpy()],
+        "lad25cd": geo.districts["code"].to_numpy()[pc["district"].to_numpy()],
+        "wd25cd": geo.wards["code"].to_numpy()[pc["ward"].to_numpy()],
+        "lsoa21cd": geo.lsoas["code"].to_numpy()[pc["lsoa"].to_numpy()],
         "lat": _fmt(pc["lat"].to_numpy()), "long": _fmt(pc["lon"].to_numpy()),
     })
 
@@ -82,6 +98,7 @@ def write_area(rng: np.random.Generator, geo: Geography, cells: np.ndarray, out:
     ethnicity, bad_eth = with_bad_rows(rng, census_ethnicity(geo, cells), per_kind)
     rows = {
         "lsoa_lookup.csv": write_csv(folder / "lsoa_lookup.csv", lsoa_lookup(geo)),
+        "lsoa_centroids.csv": write_csv(folder / "lsoa_centroids.csv", lsoa_centroids(geo)),
         "census_age_sex.csv": write_csv(folder / "census_age_sex.csv", age_sex),
         "census_ethnicity.csv": write_csv(folder / "census_ethnicity.csv", ethnicity),
         "imd.csv": write_csv(folder / "imd.csv", imd(geo)),

@@ -50,7 +50,7 @@ class Survey:
     line_terminator: str
     id_columns: tuple[tuple[str, str, str], ...]  # (id, text, role or identifier kind) in order
     questions: tuple[Question, ...]
-    submitted_format: str  # "uk" (DD/MM/YYYY HH:MM) or "iso"
+    submitted_format: str  # "uk" (DD/MM/YYYY HH:MM), "iso" or "surveymonkey" (MM/DD/YYYY hh:mm:ss AM)
     dob_formats: tuple[tuple[str, float], ...]
     response_id_style: str
     email_share: float
@@ -58,6 +58,7 @@ class Survey:
     weight: float
     deprivation_tilt: float = 0.0  # >0: more respondents from deprived areas (social housing tenants)
     extra: dict[str, Any] = field(default_factory=dict)
+    export: dict[str, Any] | None = None  # the tool's export layout (docs/feeds.md §2), e.g. SurveyMonkey
 
     def questionnaire(self) -> dict[str, Any]:
         """The questionnaire JSON document (docs/feeds.md §2)."""
@@ -80,7 +81,7 @@ class Survey:
         return {"survey_id": self.survey_id, "agency": self.agency, "agency_name": self.agency_name,
                 "title": self.title, "period": "2026", "fieldwork_start": self.fieldwork[0],
                 "fieldwork_end": self.fieldwork[1], "header_style": self.header_style,
-                "value_style": self.value_style, "columns": cols}
+                "value_style": self.value_style, **({"export": self.export} if self.export else {}), "columns": cols}
 
 
 FIVE_SAT = (("1", "Very satisfied"), ("2", "Fairly satisfied"), ("3", "Neither satisfied nor dissatisfied"),
@@ -209,8 +210,10 @@ HOUSING = Survey(
     survey_id="housing_tenants_2026", agency="housing", agency_name="Shire Homes",
     title="Tenant Satisfaction Survey 2026", fieldwork=("2026-03-01", "2026-05-31"), header_style="text",
     value_style="label", encoding="utf-8-sig", line_terminator="\n",
-    id_columns=(("response_id", "Response ID", "response_id"), ("completed", "Completed", "submitted_at"),
-                ("email", "Email", "email"), ("last_name", "Last name", "surname"),
+    # a SurveyMonkey export (demo/surveys.py SURVEYMONKEY_TOOL_COLUMNS): its own column names for the id,
+    # the completion time, the invitee's e-mail and last name
+    id_columns=(("response_id", "Respondent ID", "response_id"), ("completed", "End Date", "submitted_at"),
+                ("email", "Email Address", "email"), ("last_name", "Last Name", "surname"),
                 ("dob", "Date of birth", "dob"), ("postcode", "Postcode", "postcode")),
     questions=(
         Question("sat_area", "How satisfied or dissatisfied are you with your neighbourhood as a place to live?",
@@ -241,8 +244,11 @@ HOUSING = Survey(
                  mapping=(3, 3, 3, 3, 3, 2, 2, 2, 4, 4, 4, 4, 0, 1, 1, 1, 1, 5, 5),
                  specials=(("9", "Prefer not to say", 0.03),)),
     ),
-    submitted_format="uk", dob_formats=(("%Y-%m-%d", 1.0),), response_id_style="hex",
+    submitted_format="surveymonkey", dob_formats=(("%Y-%m-%d", 1.0),), response_id_style="hex",
     email_share=0.7, upper_surname=0.03, weight=0.16, deprivation_tilt=0.35,
+    export={"tool": "surveymonkey", "ignore_columns": ["Collector ID", "Start Date", "IP Address", "First Name",
+                                                       "Custom Data 1"],
+            "dates": {"End Date": "%m/%d/%Y %I:%M:%S %p"}},
 )
 
 HEALTH = Survey(

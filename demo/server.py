@@ -47,7 +47,8 @@ GEOJSON = "application/geo+json"
 CSV_UNDECLARED = "text/csv"  # survey exports: the reader must detect the encoding
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 50, 500
 RPDE_LIMIT_DEFAULT, RPDE_LIMIT_MAX = 100, 1000
-AREA_FILES = {"lsoa_lookup.csv", "census_age_sex.csv", "census_ethnicity.csv", "imd.csv", "postcodes.csv"}
+AREA_FILES = {"lsoa_lookup.csv", "census_age_sex.csv", "census_ethnicity.csv", "imd.csv", "postcodes.csv",
+              "lsoa_centroids.csv"}
 SEGMENT = re.compile(r"^[A-Za-z0-9_.-]+$")
 CHUNK = 1 << 20
 

@@ -106,9 +106,11 @@ def _times(rng: np.random.Generator, survey: Survey, n: int) -> np.ndarray:
     return start + offsets.astype("timedelta64[s]")
 
 
+TIME_FORMATS = {"uk": "%d/%m/%Y %H:%M", "iso": "%Y-%m-%dT%H:%M:%SZ", "surveymonkey": "%m/%d/%Y %I:%M:%S %p"}
+
+
 def _format_times(times: np.ndarray, style: str) -> np.ndarray:
-    fmt = "%d/%m/%Y %H:%M" if style == "uk" else "%Y-%m-%dT%H:%M:%SZ"
-    return pd.DatetimeIndex(times).strftime(fmt).to_numpy().astype(object)
+    return pd.DatetimeIndex(times).strftime(TIME_FORMATS[style]).to_numpy().astype(object)
 
 
 def _response_ids(rng: np.random.Generator, style: str, n: int) -> np.ndarray:
@@ -196,15 +198,45 @@ def corrupt(rng: np.random.Generator, table: SurveyTable) -> SurveyTable:
     return SurveyTable(survey, cols, person, truth, bad)
 
 
-def csv_bytes(table: SurveyTable) -> bytes:
-    """The export as the agency's tool writes it (header style, line endings, encoding)."""
+# SurveyMonkey's own leading columns, in its order; the survey's id, End Date, Email Address and Last Name
+# columns take their places, the rest are the tool's (ignored by the questionnaire's export layout)
+SURVEYMONKEY_TOOL_COLUMNS = ("Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address",
+                             "Email Address", "First Name", "Last Name", "Custom Data 1")
+SURVEYMONKEY_COLLECTOR = "431870112"
+
+
+def _surveymonkey_rows(table: SurveyTable) -> tuple[list[list[str]], list[list[str]]]:
+    """(two header rows, data rows) of a SurveyMonkey "all responses, expanded" CSV export."""
     survey = table.survey
-    header = [text if survey.header_style == "text" else cid for cid, text, _ in survey.id_columns]
-    header += [q.text if survey.header_style == "text" else q.id for q in survey.questions]
+    own = {text: table.columns[cid] for cid, text, _ in survey.id_columns}
+    n = len(table.person_id)
+    fmt = TIME_FORMATS["surveymonkey"]
+    end = pd.to_datetime(pd.Series(own["End Date"]), format=fmt, errors="coerce")
+    start = (end - pd.Timedelta(minutes=7)).dt.strftime(fmt).fillna("").to_numpy().astype(object)
+    tool = {"Collector ID": np.full(n, SURVEYMONKEY_COLLECTOR, dtype=object), "Start Date": start}
+    lead = [own.get(c, tool.get(c, np.full(n, "", dtype=object))) for c in SURVEYMONKEY_TOOL_COLUMNS]
+    rest = [(text, table.columns[cid]) for cid, text, _ in survey.id_columns if text not in SURVEYMONKEY_TOOL_COLUMNS]
+    rest += [(q.text, table.columns[q.id]) for q in survey.questions]
+    top = [*SURVEYMONKEY_TOOL_COLUMNS, *(text for text, _ in rest)]
+    sub = [""] * len(SURVEYMONKEY_TOOL_COLUMNS) + [
+        "Open-Ended Response" if text in {t for _, t, _ in survey.id_columns} else "Response" for text, _ in rest]
+    return [top, sub], [list(r) for r in zip(*lead, *(v for _, v in rest), strict=True)]
+
+
+def csv_bytes(table: SurveyTable) -> bytes:
+    """The export as the agency's tool writes it (header style, line endings, encoding; SurveyMonkey's
+    two header rows and its own columns when the survey declares that export layout)."""
+    survey = table.survey
+    if survey.export and survey.export.get("tool") == "surveymonkey":
+        headers, rows = _surveymonkey_rows(table)
+    else:
+        header = [text if survey.header_style == "text" else cid for cid, text, _ in survey.id_columns]
+        header += [q.text if survey.header_style == "text" else q.id for q in survey.questions]
+        headers, rows = [header], list(zip(*table.columns.values(), strict=True))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator=survey.line_terminator)
-    writer.writerow(header)
-    writer.writerows(zip(*table.columns.values(), strict=True))
+    writer.writerows(headers)
+    writer.writerows(rows)
     return buf.getvalue().encode(survey.encoding, errors="replace")
 
 

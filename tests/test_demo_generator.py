@@ -44,8 +44,16 @@ def _csv_rows(path: Path, encoding: str = "utf-8") -> list[list[str]]:
 
 
 def _responses(root: Path, survey_id: str) -> tuple[list[str], list[list[str]]]:
+    """Header and rows as the reader sees them: a declared tool layout (SurveyMonkey) made one-header first."""
+    from ingest.feeds.survey_exports import normalise_export
+
     survey = next(s for s in SURVEYS if s.survey_id == survey_id)
-    rows = _csv_rows(root / "surveys" / survey_id / "responses.csv", survey.encoding)
+    path = root / "surveys" / survey_id / "responses.csv"
+    if survey.export:
+        body = normalise_export(path.read_bytes(), survey.export, what=survey_id).decode("utf-8")
+        rows = list(csv.reader(io.StringIO(body, newline="")))
+    else:
+        rows = _csv_rows(path, survey.encoding)
     return rows[0], rows[1:]
 
 
@@ -78,17 +86,23 @@ def test_area_row_counts_match_manifest(county: Path, manifest: dict) -> None:
     for name, rows in manifest["area"]["rows"].items():
         assert len(_csv_rows(county / "area" / name)) - 1 == rows, name
     lookup = pd.read_csv(county / "area" / "lsoa_lookup.csv", dtype=str)
-    assert list(lookup.columns) == ["LSOA21CD", "LSOA21NM", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM", "LAT", "LONG"]
+    # the ONS lookup has no coordinates: the population-weighted centroids are their own file
+    assert list(lookup.columns) == ["LSOA21CD", "LSOA21NM", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM", "ObjectId"]
     assert lookup["LSOA21CD"].str.fullmatch(r"E01\d{6}").all() and lookup["LSOA21CD"].is_unique
     assert lookup["LAD24CD"].str.fullmatch(r"E0[67]\d{6}").all()
-    lat, lon = lookup["LAT"].astype(float), lookup["LONG"].astype(float)
+    centroids = pd.read_csv(county / "area" / "lsoa_centroids.csv", dtype=str)
+    assert list(centroids.columns) == ["FID", "LSOA21CD", "GlobalID", "x", "y"]
+    assert list(centroids["LSOA21CD"]) == list(lookup["LSOA21CD"])
+    lat, lon = centroids["y"].astype(float), centroids["x"].astype(float)
     assert lat.between(49.9, 55.9).all() and lon.between(-5.8, 1.8).all()
     pcs = pd.read_csv(county / "area" / "postcodes.csv", dtype=str, keep_default_na=False)
-    assert pcs["pcd"].str.len().eq(7).all() and pcs["pcd2"].str.len().eq(8).all()
-    assert pcs["pcds"].is_unique and set(pcs["lsoa21"]) == set(lookup["LSOA21CD"])
+    assert list(pcs.columns) == ["pcd7", "pcd8", "pcds", "dointr", "doterm", "lad25cd", "wd25cd", "lsoa21cd", "lat",
+                                 "long"]
+    assert pcs["pcd7"].str.len().eq(7).all() and pcs["pcd8"].str.len().eq(8).all()
+    assert pcs["pcds"].is_unique and set(pcs["lsoa21cd"]) == set(lookup["LSOA21CD"])
     terminated = (pcs["doterm"] != "").mean()
     assert 0.02 < terminated < 0.08
-    assert 12 <= pcs.groupby("lsoa21").size().mean() <= 18
+    assert 12 <= pcs.groupby("lsoa21cd").size().mean() <= 18
 
 
 def test_census_tables_are_consistent(county: Path, manifest: dict) -> None:
@@ -144,7 +158,7 @@ def test_survey_headers_follow_questionnaires(county: Path) -> None:
 
 
 def _parse_submitted(value: str) -> bool:
-    for fmt in ("%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%SZ"):
+    for fmt in ("%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S"):  # the last: SurveyMonkey's, made ISO
         try:
             datetime.strptime(value, fmt)
             return True
@@ -217,7 +231,8 @@ def test_response_bias_and_deprivation_signal(county: Path) -> None:
     council = council.merge(truth[truth["survey_id"] == "council_residents_2026"], left_on="Respondent ID",
                             right_on="response_id")
     council["decile"] = imd.loc[persons.loc[council["person_id"], "LSOA21CD"],
-                                "Index of Multiple Deprivation (IMD) Decile"].astype(int).to_numpy()
+                                "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"
+                                ].astype(int).to_numpy()
     q1 = council.columns[6]
     satisfied = council[q1].isin(["Very satisfied", "Fairly satisfied"])
     assert satisfied[council["decile"] >= 8].mean() > satisfied[council["decile"] <= 3].mean() + 0.1

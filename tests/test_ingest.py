@@ -105,7 +105,8 @@ def test_schema_drift_fails_clearly_and_keeps_the_previous_partition(tmp_path, m
     reset_server(demo_url)
     good = harvest_source("ons_area", base_url=demo_url, run_key="good")[0]
     requests.post(f"{demo_url}/_control/faults", json={"path_prefix": "/area/imd.csv", "mode": "rename_column",
-                                                       "column": "Index of Multiple Deprivation (IMD) Decile",
+                                                       "column": "Index of Multiple Deprivation (IMD) Decile "
+                                                                 "(where 1 is most deprived 10% of LSOAs)",
                                                        "new_name": "IMD decile"}, timeout=5).raise_for_status()
     try:
         with pytest.raises(HarvestError, match="IMD\\) Decile"):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import duckdb
 import pytest
 
+from ingest.csv_text import SchemaDriftError
 from ingest.feeds.surveys import SurveyReader, fetch_index
 from ingest.file_client import FileClient, client_for
 from ingest.http_client import FeedClient, FeedError
@@ -61,3 +62,19 @@ def test_missing_file_and_query_parameters_are_clear_errors(tmp_path):
     (tmp_path / "a.json").write_text("{}")
     with pytest.raises(FeedError, match="cannot take query parameters"):
         client.get_json("a.json", params={"page": 1})
+
+
+def test_a_file_shared_survey_without_a_period_is_refused(tmp_path):
+    doc = {"survey_id": "f2", "columns": [{"id": "rid", "text": "Respondent ID", "role": "response_id"}]}
+    (tmp_path / "q.json").write_text(json.dumps(doc))
+    (tmp_path / "r.csv").write_text("Respondent ID\n1\n")
+    entry = {"survey_id": "f2", "questionnaire": "q.json", "responses": "r.csv"}
+    with FileClient("surveys", tmp_path.as_uri()) as client, \
+            pytest.raises(SchemaDriftError, match=r"f2: a survey shared as a file must say which period"):
+        SurveyReader(client, Pseudonymiser(b"k" * 32), duckdb.connect()).read(
+            entry, LoadContext("surveys/f2", "surveys", "surveys/f2@t", started_at=datetime.now(UTC)))
+    (tmp_path / "q.json").write_text(json.dumps({**doc, "period": "2026Q2"}))
+    with FileClient("surveys", tmp_path.as_uri()) as client:
+        landing = SurveyReader(client, Pseudonymiser(b"k" * 32), duckdb.connect()).read(
+            entry, LoadContext("surveys/f2", "surveys", "surveys/f2@t", started_at=datetime.now(UTC)))
+    assert (landing.received, landing.loaded) == (1, 1)

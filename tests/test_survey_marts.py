@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from ingest.csv_text import decode_text
+from ingest.feeds.survey_exports import normalise_export
 from tests.survey_disclosure_replica import survey_count
 
 SURVEY_MARTS = ("quality_of_life", "survey_overlap", "survey_representation", "consultation_summary",
@@ -30,7 +31,9 @@ def read(settings, sql: str, params: list | None = None) -> pd.DataFrame:
 def hand_count(survey_dir: Path, quarantined_lines: set[int]) -> Counter:
     """(question_id, option code) → answers, counted straight from the agency's CSV export."""
     doc = json.loads((survey_dir / "questionnaire.json").read_text(encoding="utf-8"))
-    text, _ = decode_text((survey_dir / "responses.csv").read_bytes())
+    # a declared tool layout (SurveyMonkey's two header rows) is read as the reader reads it; line numbers match
+    text, _ = decode_text(normalise_export((survey_dir / "responses.csv").read_bytes(), doc.get("export"),
+                                           what=survey_dir.name))
     rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
     columns = {c["id"]: c for c in doc["columns"]}
     by_header = {c["text"] if doc["header_style"] == "text" else c["id"]: c for c in doc["columns"]}

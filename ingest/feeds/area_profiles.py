@@ -180,11 +180,31 @@ def _postcode_scope(row: Row, spec: AreaFile) -> str | None:
     return None
 
 
+def _lookup_placement(positions: dict[str, int], declared: bool, landing: Landing) -> dict[str, int]:
+    """The lookup's columns, its own LAT/LONG dropped when a centroid file is declared; a lookup with
+    neither is refused (its LSOAs would have no location, and 0,0 is never assumed)."""
+    own = {"latitude", "longitude"} & set(positions)
+    if declared:
+        if own:
+            landing.notes.append("lsoa_lookup.csv: its own LAT/LONG ignored; centroids come from the declared "
+                                 "centroid file")
+        return {c: i for c, i in positions.items() if c not in own}
+    if len(own) < 2:
+        raise SchemaDriftError(
+            "lsoa_lookup.csv: refused: the lookup has no centroid columns (LAT/LONG) and the source declares no "
+            "centroid file — ONS publishes LSOA centroids separately (\"LSOA (Dec 2021) Population Weighted "
+            "Centroids\"): add it to the bundle and name it in the source's options (centroids: lsoa_centroids.csv)")
+    return positions
+
+
 def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -> Landing:
     """Fetch every file of the bundle; rows failing checks, repeating a key or (census, IMD) naming an
     LSOA missing from the bundle's own LSOA lookup go to quarantine."""
+    from ingest.feeds.area_centroids import CENTROIDS, read_centroids
+
     landing = Landing(context=context, received=0, loaded=0)
     known_lsoas: set[str] = set()
+    centroids = read_centroids(client, source, landing)
     for spec in AREA_FILES:
         payload = client.get(f"{source.path.rstrip('/')}/{spec.path}")
         landing.payloads.append(payload)
@@ -195,6 +215,8 @@ def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -
                                  f"{len(long.rows)} long row(s)")
             parsed = long
         positions, extra = resolve_header(parsed.header, spec)
+        if spec.table == "ons_lsoa_lookup":
+            positions = _lookup_placement(positions, centroids is not None, landing)
         if extra:
             landing.notes.append(f"{spec.path}: ignored extra column(s) {extra}")
         if parsed.encoding != "utf-8":
@@ -206,6 +228,10 @@ def read_area_bundle(client: FeedClient, source: Source, context: LoadContext) -
             row = {col: "" for col in spec.columns.values()}
             row.update({col: (cells[i].strip() if i < len(cells) else "") for col, i in positions.items()})
             reason = None
+            if centroids is not None and spec.table == "ons_lsoa_lookup":
+                row["latitude"], row["longitude"] = centroids.get(row["lsoa_code"].upper(), ("", ""))
+                if not row["latitude"]:
+                    reason = f"no centroid for this LSOA in the declared centroid file {CENTROIDS.path}"
             if len(cells) != len(parsed.header):
                 reason = f"row has {len(cells)} cells, header has {len(parsed.header)}"
             if reason is None and spec.table == "ons_postcodes":

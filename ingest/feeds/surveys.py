@@ -21,7 +21,8 @@ import pyarrow as pa
 
 from ingest.checks import excerpt, parse_timestamp
 from ingest.csv_text import SchemaDriftError, fold_header, parse_csv
-from ingest.feeds.survey_exports import normalise_export
+from ingest.feeds.survey_exports import read_export, sniff, with_spss_labels
+from ingest.file_client import FileClient
 from ingest.http_client import FeedClient, FeedError, Payload
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.pseudonymise import Pseudonymiser, normalise_postcode, parse_dob
@@ -194,16 +195,36 @@ class SurveyReader:
         landing = Landing(context=context, received=0, loaded=0)
         doc, q_payload = self.client.get_json(entry["questionnaire"])
         questions = parse_questionnaire(doc, survey_id)
+        if isinstance(self.client, FileClient) and not str(doc.get("period") or entry.get("period") or "").strip():
+            raise SchemaDriftError(f"{survey_id}: a survey shared as a file must say which period it covers: add "
+                                   "\"period\" to its questionnaire or its index entry (the marts report by period)")
+        payload = None
+        if (doc.get("export") or {}).get("tool") == "spss":  # the .sav file's own labels complete the questionnaire
+            payload = self.client.get(entry["responses"])
+            if (sniff(payload.content) or ("",))[0] == "spss":
+                doc, notes = with_spss_labels(doc, payload.content, what=f"survey {survey_id} responses")
+                landing.notes += notes
+                questions = parse_questionnaire(doc, survey_id)
         if survey_id not in self.accept_relabelled:
             check_option_meanings(self.con, doc, survey_id, context.source)
-        payload = self.client.get(entry["responses"])
+        payload = payload or self.client.get(entry["responses"])
         landing.payloads += [q_payload, payload]
-        parsed = parse_csv(normalise_export(payload.content, doc.get("export"), what=f"survey {survey_id} responses"))
+        export = read_export(payload.content, doc.get("export"), what=f"survey {survey_id} responses")
+        parsed = parse_csv(export.body)
+        landing.notes += export.notes
+        for number, (reason, swallowed) in export.dropped.items():  # counted and kept, never silently dropped
+            for extra in range(swallowed + 1):
+                landing.received += 1
+                landing.quarantine.append(QuarantineRecord(
+                    entity="survey_response", record={"record": number, **({"line": extra} if extra else {})},
+                    reason=reason if not extra else f"inside a quoted field opened in record {number} that never "
+                    "closes; the line could not be parsed", record_key=f"{survey_id}:record {number}"
+                    f"{f' line +{extra}' if extra else ''}", payload_sha256=payload.sha256))
         if parsed.encoding != "utf-8":
             landing.notes.append(f"responses decoded as {parsed.encoding}")
         if parsed.normalised_cells:
             landing.notes.append(f"{parsed.normalised_cells} cell(s) NFKC-normalised (e.g. full-width digits)")
-        landing.physical_records = parsed.records
+        landing.physical_records = parsed.records + sum(1 + n for _, n in export.dropped.values())
         columns = self._match_header(parsed.header, questions, survey_id)
         skipped_text = [q.id for q in columns if q and q.role == "question" and q.type == "text"]
         if skipped_text:
