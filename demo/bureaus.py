@@ -21,9 +21,9 @@ from demo.names import SAINTS, slug
 from demo.people import postcodes_in
 from demo.rng import uuids
 from demo.scales import Scale
-from demo.volunteering_vocab import CAUSES, INTERESTS, ROLE_TYPES, SKILLS
 from demo.vds_platform import NAME as PLATFORM
 from demo.vds_platform import OWN_SHARE, build_platform
+from demo.volunteering_vocab import CAUSES, INTERESTS, ROLE_TYPES, SKILLS
 from demo.writers import write_json, write_json_records, write_jsonl
 
 BUREAUS = ("north", "south")
