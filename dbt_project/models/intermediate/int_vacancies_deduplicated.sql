@@ -1,7 +1,7 @@
 -- One row per open role across all bureaus. Details come from the most recently modified advert of
 -- the role (a VDS activity has no modification time, so an RPDE advert of the same role, which also
 -- states the hours, is preferred); the closing date is the latest any bureau still advertises (NULL if
--- one has none); last_modified_ms falls back to when a VDS-only role's snapshot was fetched.
+-- one has none); last_modified_ms is NULL for a role only VDS sources list.
 with adverts as (
     select
         l.vacancy_uid,
@@ -17,7 +17,7 @@ roles as (
         count(*) as advert_count,
         min(start_date) as start_date,
         case when count(closing_date) < count(*) then null else max(closing_date) end as closing_date,
-        coalesce(max(modified), max(observed_ms)) as last_modified_ms,
+        max(modified) as last_modified_ms,
         {{ dbt.listagg('bureau_feed', "', '", "order by bureau_feed") }} as bureau_feeds,
         {{ dbt.listagg('vacancy_key', "'; '", "order by vacancy_key") }} as source_vacancy_keys
     from adverts

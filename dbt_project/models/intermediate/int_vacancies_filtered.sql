@@ -16,7 +16,6 @@ select
     v.postcode_key,
     v.url,
     v.modified,
-    v.observed_ms,
     v.lsoa_code
 from {{ ref('int_vacancy_adverts') }} as v
 where not v.is_deleted

@@ -1,7 +1,8 @@
 -- Every vacancy advert from every source format, in one shape: RPDE bureau vacancies (deleted ones as
 -- tombstones) and Volunteering Data Standard activities. Each is placed in an LSOA — RPDE by its
 -- postcode, VDS as int_vds_activities_located decides — or carries the reason it is unplaced.
--- VDS has no hours per week and no modification time: those are NULL (observed_ms is when it was seen).
+-- VDS has no hours per week and no modification time: those are NULL. (The snapshot's fetch time is not
+-- used instead: publishing twice from the same data must give identical tables.)
 select
     v.vacancy_key,
     v.bureau_feed,
@@ -9,7 +10,6 @@ select
     v.vacancy_id,
     v.is_deleted,
     v.modified,
-    v.modified as observed_ms,
     v.title,
     v.organisation_id,
     v.organisation_name,
@@ -39,7 +39,6 @@ select
     a.activity_id as vacancy_id,
     false as is_deleted,
     cast(null as bigint) as modified,
-    epoch_ms(a.fetched_at) as observed_ms,
     a.title,
     a.organisation_id,
     a.organisation_name,
