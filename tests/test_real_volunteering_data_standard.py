@@ -60,6 +60,27 @@ def test_activities_without_id_or_label_are_quarantined_with_reasons():
                                                             "duplicate activity id"]
 
 
+
+def test_organisation_nodes_and_session_days_are_read():
+    """DERIVED from the export's first two records: the organisation as an Organisation node of the same
+    @graph and as an embedded node; sessions with dayOfWeek (name or IRI) × timeOfDay."""
+    doc = json.loads(SAMPLE.read_text(encoding="utf-8"))[:2]
+    doc[0]["session"][0]["time"] = [
+        {"beginning": "2026-12-05T09:00:00", "end": "2027-05-14T05:00:00",
+         "dayOfWeek": ["https://id.volunteeringdata.io/schema/Monday", "Saturday"], "timeOfDay": "Morning"},
+        {"beginning": "2026-12-05T18:00:00", "dayOfWeek": "Monday", "timeOfDay": ["Evening", "Night"]}]
+    doc[1]["organisation"] = {"id": "org-2", "type": "Organisation", "label": " Belief Trust "}
+    graph = {"@context": "https://api.volunteeringdata.io/context/v1",
+             "@graph": [{"id": doc[0]["organisation"], "type": "Organisation", "label": "Quarriers"}, *doc]}
+    con, landing = harvest(graph)
+    assert (landing.received, landing.loaded, landing.quarantined) == (2, 2, 0)  # the Organisation node is no activity
+    names = dict(con.execute("SELECT activity_id, organisation_name FROM raw.vds_activities").fetchall())
+    assert names == {"10241623": "Quarriers", "10220897": "Belief Trust"}
+    slots = sorted(r[0] for r in con.execute("SELECT value FROM raw.vds_activity_attributes "
+                                             "WHERE attribute = 'availability'").fetchall())
+    assert slots == ["mon_am", "mon_pm", "sat_am"]  # Evening is pm; Night has no slot
+
+
 # --- through the warehouse: the real export harvested over HTTP, then dbt into the vacancy marts -------------
 
 AS_OF = "2026-10-01"  # CG_AS_OF_DATE in tests
@@ -184,8 +205,8 @@ def test_activities_arrive_in_volunteer_vacancies_with_titles_dates_and_places(t
     assert set(got) == {k for k, v in EXPECTED.items() if v == "listed"}
     assert got["10241623"] == ("Volunteer Administrator", "2026-12-05", "2027-05-14", "E01999991", "Test ward",
                                "https://volunteer.quarriers.org.uk/volunteers/opportunity/10241623", None)
-    assert got["10230061"][4] == "E01999992"
-    assert got["10257896"][4] is None  # its point is far from every postcode in this lookup
+    assert got["10230061"][3] == "E01999992"
+    assert got["10257896"][3] is None  # its point is far from every postcode in this lookup
     placed = rows(con, "SELECT vacancy_id, located_by, round(nearest_postcode_km, 1), unplaced_reason "
                        "FROM intermediate.int_vacancy_adverts_audit a JOIN intermediate.int_vds_activities_located l "
                        "USING (vacancy_key) WHERE a.bureau_feed LIKE 'vds_teamkinetic%'")
