@@ -90,7 +90,7 @@ EXPECTED = {"10241623": "listed", "10220897": "expired", "10230061": "listed", "
 #: TEST-WRITTEN lookup rows (not ONS data): a postcode centroid ~0.4 km from two of the export's locations, so
 #: placement by coordinates is exercised on the real points; the demo's ONS lookup covers none of them
 NEAR = {"10241623": ("ZZ1 1AA", "E01999991", 55.8124, -4.34212), "10230061": ("ZZ1 1AB", "E01999992", 53.0694707,
-                                                                               -2.2269)}
+                                                                               -2.5216245)}
 SELECT = ["--select", "stg_ons__postcodes", "stg_ons__lsoas", "stg_vds__activities+", "stg_vds__activity_locations+",
           "stg_vds__activity_attributes+"]
 
