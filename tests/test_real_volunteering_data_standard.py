@@ -207,7 +207,7 @@ def test_activities_arrive_in_volunteer_vacancies_with_titles_dates_and_places(t
                                "https://volunteer.quarriers.org.uk/volunteers/opportunity/10241623", None)
     assert got["10230061"][3] == "E01999992"
     assert got["10257896"][3] is None  # its point is far from every postcode in this lookup
-    placed = rows(con, "SELECT vacancy_id, located_by, round(nearest_postcode_km, 1), unplaced_reason "
+    placed = rows(con, "SELECT a.vacancy_id, l.located_by, round(l.nearest_postcode_km, 1), l.unplaced_reason "
                        "FROM intermediate.int_vacancy_adverts_audit a JOIN intermediate.int_vds_activities_located l "
                        "USING (vacancy_key) WHERE a.bureau_feed LIKE 'vds_teamkinetic%'")
     assert placed["10241623"] == ("coordinates", 0.4, None)
