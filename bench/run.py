@@ -93,6 +93,9 @@ def sources_for_scale(data_dir: Path, out: Path) -> Path:
         sources.append({"id": f"bureau_{bureau['id']}_volunteers", "family": "volunteering",
                         "protocol": "paged_volunteers", "path": f"/bureaus/{bureau['id']}/volunteers",
                         "archive_payloads": False})
+    if (data_dir / "bureaus" / "platform" / "activities.json").exists():  # the Volunteering Data Standard platform
+        sources.append({"id": "bureau_platform_vacancies", "family": "volunteering", "protocol": "vds_activities",
+                        "path": "/bureaus/platform/activities.json"})
     out.write_text(yaml.safe_dump({"defaults": base["defaults"], "sources": sources}, sort_keys=False))
     return out
 

@@ -1,4 +1,5 @@
-"""Volunteer bureaus (docs/feeds.md §4): an RPDE vacancy change history and a skill bank of volunteers.
+"""Volunteer bureaus (docs/feeds.md §4): an RPDE vacancy change history and a skill bank of volunteers,
+plus a volunteering platform publishing a Volunteering Data Standard snapshot (demo/vds_platform.py).
 
 Epoch 0 is the feed as it stands on the reference date; epochs 1 and 2 are later batches of updates,
 deletions and new vacancies that the server reveals on ``POST /_control/advance``.
@@ -20,6 +21,8 @@ from demo.names import SAINTS, slug
 from demo.people import postcodes_in
 from demo.rng import uuids
 from demo.scales import Scale
+from demo.vds_platform import NAME as PLATFORM
+from demo.vds_platform import OWN_SHARE, build_platform
 from demo.volunteering_vocab import CAUSES, INTERESTS, ROLE_TYPES, SKILLS
 from demo.writers import write_json, write_json_records, write_jsonl
 
@@ -333,6 +336,12 @@ def build_bureaus(rng_for: Any, geo: Geography, scale: Scale, volunteers: pd.Dat
             "vacancies_listed": len(b.truth), "volunteers": n_records, "bad_volunteers": bad,
         }
     write_json(out / "bureaus" / "index.json", {"bureaus": index, "max_epoch": 2})
+    live0 = sum(1 for b in bureaus.values() for it in feed_view(b.items, 0) if it["state"] == "updated")
+    vds_rng = rng_for("bureaus.vds_platform")  # its own stream: the RPDE bureaus' output is unchanged
+    own = canonical_roles(vds_rng, geo, max(1, round(live0 * OWN_SHARE)), 1)
+    doc, section["_vds_platform"], platform_truth = build_platform(vds_rng, geo, scale, bureaus, own)
+    write_json(out / "bureaus" / PLATFORM / "activities.json", doc)
+    vac_truth += platform_truth
     section["_totals"] = {"vacancies_listed": len(vac_truth), "distinct_volunteer_records": len(vol_truth),
                           "volunteer_people": len(volunteers),
                           "cross_posted_roles": int(pd.Series([k for _, _, k in vac_truth]).duplicated().sum())}

@@ -204,6 +204,8 @@ def route(store: DataStore, method: str, path: str, raw_path: str, query: dict[s
             return paged(store.records("bureaus", bureau, "volunteers.json"), query, "3", fault)
         case ("bureaus", bureau, "vacancies"):
             return rpde_page(store, bureau, raw_path, query, fault)
+        case ("bureaus", "platform", "activities.json"):  # a Volunteering Data Standard snapshot
+            return static_file(store, parts, JSON, fault)
     raise NotFound(path)
 
 

@@ -306,8 +306,16 @@ def test_bureau_histories_and_volunteers(county: Path, manifest: dict) -> None:
         vols = json.loads((county / "bureaus" / bureau / "volunteers.json").read_text(encoding="utf-8"))
         assert len(vols) == stats["volunteers"]
         assert {v["id"] for v in vols} == set(vol_truth.loc[vol_truth["bureau"] == bureau, "volunteer_id"])
-    cross = vac_truth.groupby("canonical_role_id")["bureau"].nunique()
+    rpde = vac_truth[vac_truth["bureau"].isin(["north", "south"])]
+    cross = rpde.groupby("canonical_role_id")["bureau"].nunique()
     assert 0.10 < (cross == 2).mean() < 0.20
+    # the VDS platform: its activities are the ground truth's "platform" rows, most re-advertising RPDE roles
+    doc = json.loads((county / "bureaus" / "platform" / "activities.json").read_text(encoding="utf-8"))
+    activities = {a["id"] for a in doc["@graph"] if a["type"] == "Activity" and a["label"].strip()}
+    platform = vac_truth[vac_truth["bureau"] == "platform"]
+    assert set(platform["vacancy_id"]) == activities
+    shared = platform["canonical_role_id"].isin(rpde["canonical_role_id"])
+    assert shared.sum() == manifest["bureaus"]["_vds_platform"]["cross_posted"] > 100 and (~shared).sum() > 0
     both = vol_truth.groupby("person_id")["bureau"].nunique()
     assert (both == 2).sum() > 0
 

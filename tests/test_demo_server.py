@@ -165,6 +165,18 @@ def test_volunteers_are_paged(http: requests.Session, server: str, manifest: dic
                 "causes", "availability", "max_travel_km", "registered_at"} <= set(records[0])
 
 
+def test_vds_platform_snapshot_is_served_the_same_at_every_epoch(http: requests.Session, server: str,
+                                                                  manifest: dict) -> None:
+    first = http.get(server + "/bureaus/platform/activities.json")
+    assert first.status_code == 200 and first.headers["Content-Type"].startswith("application/json")
+    graph = first.json()["@graph"]
+    section = manifest["bureaus"]["_vds_platform"]
+    assert sum(n["type"] == "Activity" for n in graph) == section["activities"]
+    assert sum(n["type"] == "Organisation" for n in graph) == section["organisations"]
+    http.post(server + "/_control/advance").raise_for_status()
+    assert http.get(server + "/bureaus/platform/activities.json").content == first.content
+
+
 def test_rpde_walk_to_the_end(http: requests.Session, server: str, manifest: dict) -> None:
     items, last_url = walk_rpde(http, server, "/bureaus/north/vacancies", limit=37)
     keys = [(i["modified"], i["id"]) for i in items]

@@ -24,7 +24,8 @@ def test_every_load_reconciles(harvested):
     _, results = harvested
     assert {r["source"].split("/")[0] for r in results} == {
         "ons_area", "ons_boundaries", "surveys", "directory_council", "directory_nhs", "directory_vcs",
-        "bureau_north_vacancies", "bureau_south_vacancies", "bureau_north_volunteers", "bureau_south_volunteers"}
+        "bureau_north_vacancies", "bureau_south_vacancies", "bureau_platform_vacancies", "bureau_north_volunteers",
+        "bureau_south_volunteers"}
     for r in results:
         assert r["status"] == "loaded", r
         assert r["received"] == r["loaded"] + r["quarantined"], r
@@ -48,6 +49,9 @@ def test_quarantine_matches_the_deliberate_bad_input(harvested, county_manifest)
         if bureau.startswith("_"):
             continue
         assert by_source[f"bureau_{bureau}_volunteers"]["quarantined"] == sum(info["bad_volunteers"].values())
+    platform = county_manifest["bureaus"]["_vds_platform"]
+    load = by_source["bureau_platform_vacancies"]
+    assert (load["received"], load["quarantined"]) == (platform["activities"], sum(platform["bad_activities"].values()))
     area = county_manifest["area"]["bad_rows"]
     assert by_source["ons_area"]["quarantined"] == sum(sum(v.values()) for v in area.values())
     boundaries = county_manifest["area"]["boundaries"]

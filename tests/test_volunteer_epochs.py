@@ -82,7 +82,7 @@ def test_marts_follow_updates_and_deletions(advanced, county_data):
     first = {f"bureau_{b}_vacancies:{it['id']}": it for b in ("north", "south") for it in feed_view(county_data, b, 0)}
     checked = 0
     for _, keys, closing, hours in advanced["roles"]:
-        if "; " in keys:
+        if "; " in keys or keys not in latest:  # merged, or only the VDS platform (a static snapshot) lists it
             continue
         new, old = latest[keys]["data"], (first.get(keys) or {}).get("data")
         if old and new != old:
@@ -96,8 +96,7 @@ def test_marts_follow_updates_and_deletions(advanced, county_data):
 
 def test_expiry_follows_the_as_of_date(advanced, county_data):
     later = {key for (key,) in advanced["later_lineage"]}
-    latest = {f"bureau_{b}_vacancies:{it['id']}": it for b in ("north", "south") for it in feed_view(county_data, b, 2)}
-    expected = {k for k, it in latest.items() if it["state"] == "updated" and it["data"]["closing_date"] >= LATER}
+    expected = open_adverts(county_data, 2, LATER)  # RPDE adverts at epoch 2 and the VDS platform's
     assert later == expected
     assert len(open_adverts(county_data, 2)) - len(later) > 100  # closed between 1 October and 1 December
     assert AS_OF < LATER and all(r["success"] for r in advanced["later_gx"])

@@ -52,8 +52,10 @@ def independent(private, county_data):
         "SELECT lsoa_code, latitude, longitude FROM staging.stg_ons__lsoas").fetchall()}
     needs: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
     for uid, attribute, value in private.execute(
-            "SELECT l.vacancy_uid, a.attribute, a.value FROM intermediate.int_vacancy_lineage l "
-            "JOIN raw.bureau_vacancy_attributes a ON l.vacancy_key = a._source || ':' || a.vacancy_id").fetchall():
+            "SELECT l.vacancy_uid, a.attribute, a.value FROM intermediate.int_vacancy_lineage l JOIN ("
+            "SELECT _source, vacancy_id, attribute, value FROM raw.bureau_vacancy_attributes UNION ALL "
+            "SELECT _source, activity_id, attribute, value FROM raw.vds_activity_attributes) a "  # RPDE and VDS
+            "ON l.vacancy_key = a._source || ':' || a.vacancy_id").fetchall():
         if (code := term(attribute, value)) is not None:
             needs[uid][attribute].add(code)
     where = {uid: lsoa for uid, lsoa in private.execute(

@@ -25,11 +25,23 @@ def feed_view(data_dir: Path, bureau: str, epoch: int) -> list[dict]:
     return list(latest.values())
 
 
-def open_adverts(data_dir: Path, epoch: int) -> set[str]:
-    """Advert keys (``<source>:<id>``) live and not past their closing date on the as-of date."""
+def platform_activities(data_dir: Path) -> dict[str, dict]:
+    """The VDS platform's snapshot (the same at every epoch), read straight from the generated file: advert
+    key → {"closing_date", "has_label"}; the closing date is its sessions' latest end."""
+    doc = json.loads((data_dir / "bureaus" / "platform" / "activities.json").read_text(encoding="utf-8"))
+    return {f"bureau_platform_vacancies:{a['id']}": {
+                "closing_date": max(t["end"][:10] for s in a["session"] for t in s["time"]),
+                "has_label": bool(a["label"].strip())}
+            for a in doc["@graph"] if a["type"] == "Activity"}
+
+
+def open_adverts(data_dir: Path, epoch: int, as_of: str = AS_OF) -> set[str]:
+    """Advert keys (``<source>:<id>``) live and not past their closing date on the as-of date: the RPDE
+    bureaus' at ``epoch`` and the VDS platform's labelled activities."""
     return {f"bureau_{bureau}_vacancies:{item['id']}"
             for bureau in ("north", "south") for item in feed_view(data_dir, bureau, epoch)
-            if item["state"] == "updated" and (item["data"].get("closing_date") or "9999") >= AS_OF}
+            if item["state"] == "updated" and (item["data"].get("closing_date") or "9999") >= as_of} | {
+        key for key, a in platform_activities(data_dir).items() if a["has_label"] and a["closing_date"] >= as_of}
 
 
 def truth_roles(data_dir: Path) -> dict[str, str]:
@@ -117,4 +129,31 @@ def test_vacancy_mart_has_location_and_details(private):
     rows = private.execute("""SELECT count(*), count(lsoa_code), count(ward_code), count(organisation_name),
                                      count(skills_needed), count(closing_date), count(hours_per_week)
                               FROM marts.volunteer_vacancies""").fetchall()[0]
-    assert rows[0] > 1500 and len(set(rows)) == 1  # every role located, with organisation, skills, dates, hours
+    assert rows[0] > 1500 and len(set(rows[:6])) == 1  # every role located, with organisation, skills, dates
+    # hours: every role an RPDE bureau advertises (VDS has no hours field, so a platform-only role has none)
+    assert private.execute("SELECT count(*), count(hours_per_week) FROM marts.volunteer_vacancies "
+                           "WHERE bureau_feeds <> 'bureau_platform_vacancies'").fetchall()[0] == (rows[6],) * 2
+    assert rows[6] < rows[0]
+
+
+def test_vds_platform_activities_are_listed_merged_or_excluded_with_a_reason(private, county_data, county_manifest):
+    """Every landed platform activity: in exactly one role (merged with the RPDE advert of the same role when
+    cross-posted) or excluded as expired; the unlabelled one quarantined at ingest."""
+    platform = platform_activities(county_data)
+    audit = private.execute("SELECT vacancy_key, outcome, exclusion_reason, located_by FROM "
+                            "intermediate.int_vacancy_adverts_audit WHERE source_format = 'vds'").fetchall()
+    assert {k for k, *_ in audit} == {k for k, a in platform.items() if a["has_label"]}
+    expected = {k: "listed" if a["closing_date"] >= AS_OF else "expired" for k, a in platform.items() if a["has_label"]}
+    assert {k: o if o == "listed" else r for k, o, r, _ in audit} == expected
+    section = county_manifest["bureaus"]["_vds_platform"]
+    assert section["bad_activities"] == {"no_label": 1}
+    located = [by for _, o, _, by in audit if o == "listed"]
+    assert set(located) == {"postcode", "coordinates"} and section["without_postcode"] > 0
+    # a listed cross-post shares its role with the open RPDE adverts of the same canonical role
+    truth = truth_roles(county_data)
+    uid = dict((k, u) for u, k in private.execute(
+        "SELECT vacancy_uid, vacancy_key FROM intermediate.int_vacancy_lineage").fetchall())
+    cross = [(k, r) for k, r in uid.items() if k.startswith("bureau_platform")
+             for r in [r for r in uid if not r.startswith("bureau_platform") and truth[r] == truth[k]]]
+    assert len(cross) > 100
+    assert sum(uid[k] == uid[r] for k, r in cross) >= 0.99 * len(cross)

@@ -47,6 +47,18 @@ DDL = [
         _load_id VARCHAR NOT NULL, _source VARCHAR NOT NULL, _fetched_at TIMESTAMPTZ,
         _payload_sha256 VARCHAR, family VARCHAR, entity VARCHAR, record_key VARCHAR,
         reason VARCHAR NOT NULL, record_json VARCHAR)""",
+    # Volunteering Data Standard raw tables (columns as ingest/feeds/volunteering_data_standard.py lands them):
+    # created empty so dbt builds for a partnership with no VDS source; the ALTERs upgrade older landings
+    *[f"""CREATE TABLE IF NOT EXISTS raw.{name} (_load_id VARCHAR, _source VARCHAR, _fetched_at TIMESTAMPTZ,
+        _payload_sha256 VARCHAR, {", ".join(f"{c} VARCHAR" for c in columns.split())})"""
+      for name, columns in (
+          ("vds_activities", "activity_id title description organisation_id organisation_name apply_url remote "
+                             "start_date end_date data_json"),
+          ("vds_activity_locations", "activity_id session_id location_id location_type location_label address "
+                                     "latitude longitude"),
+          ("vds_activity_attributes", "activity_id attribute value"))],
+    "ALTER TABLE raw.vds_activities ADD COLUMN IF NOT EXISTS organisation_name VARCHAR",
+    "ALTER TABLE raw.vds_activity_locations ADD COLUMN IF NOT EXISTS location_label VARCHAR",
     """CREATE TABLE IF NOT EXISTS meta.feed_state (
         source VARCHAR PRIMARY KEY, next_url VARCHAR, after_timestamp BIGINT, after_id VARCHAR,
         updated_at TIMESTAMPTZ, load_id VARCHAR)""",

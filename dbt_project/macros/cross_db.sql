@@ -158,3 +158,17 @@
 {% macro postgres__regexp_test(expr, pattern) -%}
     ({{ expr }} ~ '{{ pattern }}')
 {%- endmacro %}
+
+{#- The first UK postcode written in free text (an address line), upper case as written, or NULL. -#}
+{% macro postcode_in_text(expr) -%}
+    {{ return(adapter.dispatch('postcode_in_text', 'common_ground')(expr)) }}
+{%- endmacro %}
+{% macro default__postcode_in_text(expr) -%}
+    nullif(regexp_substr(upper({{ expr }}), '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}'), '')
+{%- endmacro %}
+{% macro duckdb__postcode_in_text(expr) -%}
+    nullif(regexp_extract(upper({{ expr }}), '(^|[^A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})([^A-Z0-9]|$)', 2), '')
+{%- endmacro %}
+{% macro postgres__postcode_in_text(expr) -%}
+    substring(upper({{ expr }}) from '(?:^|[^A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})(?:[^A-Z0-9]|$)')
+{%- endmacro %}

@@ -7,6 +7,7 @@ from typing import Any
 from expectations.suite import DISTRICT_REGEX, HASH_REGEX, LSOA_REGEX, WARD_REGEX, SuiteContext, SuiteSpec
 from ingest.feeds import service_directories as directories
 from ingest.feeds import surveys, volunteering
+from ingest.feeds import volunteering_data_standard as vds
 
 PROVENANCE = ["_load_id", "_source", "_fetched_at", "_payload_sha256"]
 INTEGER = r"^-?\d+$"
@@ -186,6 +187,17 @@ def _bureau_volunteer_attributes(gxe: Any) -> list[Any]:
                                             value_set=sorted(volunteering.VOLUNTEER_LISTS.values()))]
 
 
+def _vds_activities(gxe: Any) -> list[Any]:
+    # no minimum row count: a partnership may have no VDS source (warehouse/meta.py creates the table empty)
+    return [
+        gxe.ExpectTableColumnsToMatchSet(column_set=[*PROVENANCE, *vds.ACTIVITY_COLUMNS], exact_match=True),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["_source", "activity_id"]),
+        gxe.ExpectColumnValuesToNotBeNull(column="title"),
+        gxe.ExpectColumnValuesToMatchRegex(column="start_date", regex=r"^\d{4}-\d{2}-\d{2}$"),
+        gxe.ExpectColumnValuesToMatchRegex(column="end_date", regex=r"^\d{4}-\d{2}-\d{2}$"),
+    ]
+
+
 def _quarantine(gxe: Any) -> list[Any]:
     return [
         gxe.ExpectTableColumnsToMatchSet(column_set=[*PROVENANCE, "family", "entity", "record_key", "reason",
@@ -218,6 +230,7 @@ SUITES = [
     _raw("bureau_vacancy_attributes", _bureau_vacancy_attributes, "Vacancy skills, causes, availability"),
     _raw("bureau_volunteers", _bureau_volunteers, "Skill bank: keys unique, identifiers hashed"),
     _raw("bureau_volunteer_attributes", _bureau_volunteer_attributes, "Volunteer skills, interests, availability"),
+    _raw("vds_activities", _vds_activities, "Volunteering Data Standard activities (snapshot per source)", None),
     # quarantine legitimately swings with the number of bad records: no relative row bound
     SuiteSpec("raw_quarantine", "raw.quarantine", _quarantine, "Rejected records with reasons", ("raw",), None),
 ]

@@ -4,14 +4,17 @@ A VDS file is a JSON array (or ``{"@graph": [...]}`` / ``{"activities": [...]}``
 ``id``, ``label`` (the title), ``description`` (HTML entities and CR line ends as exported), ``organisation``,
 ``applyLink``, ``allowsRemoteParticipation``, optional ``skill``/``cause`` lists, and ``session[]`` with
 ``location[]`` (``address``, ``latitude``/``longitude``, ``locationType``) and ``time[]`` (``begining`` —
-the standard's own spelling — or ``beginning``, ``end``). Each activity lands as one row of
-``raw.vds_activities`` plus its sessions' locations and its skills/causes/modes as attributes; an activity
-without an id or a label is quarantined with that reason.
+the standard's own spelling — or ``beginning``, ``end``, ``dayOfWeek``, ``timeOfDay``). The organisation is an
+``@id`` reference, an embedded node, or an ``Organisation`` node in the same ``@graph`` (its ``label`` is the
+organisation's name). Each activity lands as one row of ``raw.vds_activities`` plus its sessions' locations and
+its skills/causes/modes/availability slots as attributes; an activity without an id or a label is quarantined
+with that reason. Dates and slots are read here; postcodes, coordinates and expiry are judged in dbt.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ingest.feeds.service_directories import strip_html
@@ -19,14 +22,21 @@ from ingest.http_client import FeedClient, FeedError
 from ingest.landing import Landing, LoadContext, QuarantineRecord, RawTable, strings_table, with_provenance
 from ingest.sources import Source
 
-ACTIVITY_COLUMNS = ["activity_id", "title", "description", "organisation_id", "apply_url", "remote",
+ACTIVITY_COLUMNS = ["activity_id", "title", "description", "organisation_id", "organisation_name", "apply_url",
+                    "remote",
                     "start_date", "end_date", "data_json"]
-LOCATION_COLUMNS = ["activity_id", "session_id", "location_id", "location_type", "address", "latitude",
-                    "longitude"]
+LOCATION_COLUMNS = ["activity_id", "session_id", "location_id", "location_type", "location_label", "address",
+                    "latitude", "longitude"]
 ATTRIBUTE_COLUMNS = ["activity_id", "attribute", "value"]
 
 
-def _activities(doc: Any) -> list[Any]:
+#: VDS ``timeOfDay`` → the half-day availability slot the bureaus use (mon_am … sun_pm); ``Night`` has none
+DAY_CODES = {"monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
+             "saturday": "sat", "sunday": "sun"}
+HALF_DAYS = {"morning": "am", "afternoon": "pm", "evening": "pm"}
+
+
+def _nodes(doc: Any) -> list[Any]:
     if isinstance(doc, list):
         return doc
     if isinstance(doc, dict):
@@ -34,6 +44,48 @@ def _activities(doc: Any) -> list[Any]:
             if isinstance(doc.get(key), list):
                 return doc[key]
     raise ValueError("not a Volunteering Data Standard document (a list of activities, or @graph/activities)")
+
+
+def _type(node: Any) -> str:
+    kind = node.get("type") or node.get("@type") if isinstance(node, dict) else None
+    return _term(kind[0] if isinstance(kind, list) and kind else kind)
+
+
+def _term(value: Any) -> str:
+    """``Monday``, ``schema:Monday`` or ``https://id.volunteeringdata.io/schema/Monday`` → ``monday``."""
+    return re.split(r"[/#:]", str(value))[-1].strip().lower() if value else ""
+
+
+def split_graph(doc: Any) -> tuple[list[Any], dict[str, str]]:
+    """The document's activities (every node that is not an Organisation) and organisation id → name."""
+    nodes = _nodes(doc)
+    organisations = {str(n["id"]): str(n.get("label") or n.get("name")).strip() for n in nodes
+                     if _type(n) == "organisation" and n.get("id") and (n.get("label") or n.get("name"))}
+    return [n for n in nodes if _type(n) != "organisation"], organisations
+
+
+def _organisation(activity: dict[str, Any], names: dict[str, str]) -> tuple[Any, Any]:
+    org = activity.get("organisation")
+    if isinstance(org, list):
+        org = org[0] if org else None
+    if isinstance(org, dict):
+        oid = org.get("id")
+        name = org.get("label") or org.get("name") or names.get(str(oid))
+        return oid, str(name).strip() if name else None
+    return org, names.get(str(org)) if org is not None else None
+
+
+def _slots(times: list[dict[str, Any]]) -> list[str]:
+    slots = []
+    for t in times:
+        days = t.get("dayOfWeek") if isinstance(t.get("dayOfWeek"), list) else [t.get("dayOfWeek")]
+        parts = t.get("timeOfDay") if isinstance(t.get("timeOfDay"), list) else [t.get("timeOfDay")]
+        for day in days:
+            for part in parts:
+                d, h = DAY_CODES.get(_term(day)), HALF_DAYS.get(_term(part))
+                if d and h and f"{d}_{h}" not in slots:
+                    slots.append(f"{d}_{h}")
+    return slots
 
 
 def _labels(value: Any) -> list[str]:
@@ -46,8 +98,10 @@ def _labels(value: Any) -> list[str]:
     return out
 
 
-def activity_rows(activity: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+def activity_rows(activity: dict[str, Any], organisations: dict[str, str] | None = None
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     aid = str(activity["id"])
+    org_id, org_name = _organisation(activity, organisations or {})
     sessions = [s for s in activity.get("session") or [] if isinstance(s, dict)]
     times = [t for s in sessions for t in s.get("time") or [] if isinstance(t, dict)]
     starts = sorted(str(t.get("begining") or t.get("beginning") or "")[:10] for t in times
@@ -55,20 +109,21 @@ def activity_rows(activity: dict[str, Any]) -> tuple[dict[str, Any], list[dict[s
     ends = sorted(str(t["end"])[:10] for t in times if t.get("end"))
     row = {"activity_id": aid, "title": str(activity["label"]).strip(),
            "description": strip_html((activity.get("description") or "").replace("\r", "\n")),
-           "organisation_id": activity.get("organisation") if isinstance(activity.get("organisation"), str)
-           else (activity.get("organisation") or {}).get("id"),
+           "organisation_id": org_id, "organisation_name": org_name,
            "apply_url": activity.get("applyLink"), "remote": activity.get("allowsRemoteParticipation"),
            "start_date": starts[0] if starts else None, "end_date": ends[-1] if ends else None,
            "data_json": json.dumps(activity, ensure_ascii=False, sort_keys=True)}
     locations = [{"activity_id": aid, "session_id": s.get("id"), "location_id": loc.get("id"),
-                  "location_type": loc.get("locationType"), "address": (loc.get("address") or "").strip() or None,
+                  "location_type": loc.get("locationType"), "location_label": loc.get("locationLabel"),
+                  "address": (loc.get("address") or "").strip() or None,
                   "latitude": loc.get("latitude"), "longitude": loc.get("longitude")}
                  for s in sessions for loc in s.get("location") or [] if isinstance(loc, dict)]
     attributes = [{"activity_id": aid, "attribute": attr, "value": v}
                   for key, attr in (("skill", "skill"), ("skills", "skill"), ("cause", "cause"), ("causes", "cause"))
                   for v in _labels(activity.get(key))]
-    if activity.get("allowsRemoteParticipation"):
+    if activity.get("allowsRemoteParticipation") is True:
         attributes.append({"activity_id": aid, "attribute": "mode", "value": "remote"})
+    attributes += [{"activity_id": aid, "attribute": "availability", "value": slot} for slot in _slots(times)]
     return row, locations, attributes
 
 
@@ -86,7 +141,7 @@ def read_vds_activities(client: FeedClient, source: Source, context: LoadContext
     """Fetch one VDS activities document and land it as a snapshot."""
     doc, payload = client.get_json(source.path)
     try:
-        activities = _activities(doc)
+        activities, organisations = split_graph(doc)
     except ValueError as exc:
         raise FeedError(source.id, payload.url, str(exc)) from exc
     landing = Landing(context=context, received=len(activities), loaded=0, payloads=[payload])
@@ -105,7 +160,7 @@ def read_vds_activities(client: FeedClient, source: Source, context: LoadContext
                                                        payload.sha256))
             continue
         seen.add(str(activity["id"]))
-        row, locs, attrs = activity_rows(activity)
+        row, locs, attrs = activity_rows(activity, organisations)
         rows.append(row)
         locations.extend(locs)
         attributes.extend(attrs)

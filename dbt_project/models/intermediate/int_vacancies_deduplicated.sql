@@ -1,10 +1,12 @@
 -- One row per open role across all bureaus. Details come from the most recently modified advert of
--- the role; the closing date is the latest any bureau still advertises (NULL if one has none).
+-- the role (a VDS activity has no modification time, so an RPDE advert of the same role, which also
+-- states the hours, is preferred); the closing date is the latest any bureau still advertises (NULL if
+-- one has none); last_modified_ms is NULL for a role only VDS sources list.
 with adverts as (
     select
         l.vacancy_uid,
         v.*,
-        row_number() over (partition by l.vacancy_uid order by v.modified desc, v.vacancy_key) as recency
+        row_number() over (partition by l.vacancy_uid order by v.modified desc nulls last, v.vacancy_key) as recency
     from {{ ref('int_vacancy_lineage') }} as l
     inner join {{ ref('int_vacancies_filtered') }} as v on l.vacancy_key = v.vacancy_key
 ),

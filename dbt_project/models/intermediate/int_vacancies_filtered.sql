@@ -1,9 +1,10 @@
--- Vacancy adverts open on the as-of date (not deleted, not past their closing date), with their LSOA.
--- A vacancy is open through its closing date; one with no closing date stays open until deleted; one
--- starting later is open now (it is recruiting).
+-- Vacancy adverts (RPDE and VDS, int_vacancy_adverts) open on the as-of date (not deleted, not past their
+-- closing date), with their LSOA. A vacancy is open through its closing date; one with no closing date
+-- stays open until deleted; one starting later is open now (it is recruiting).
 select
     v.vacancy_key,
     v.bureau_feed,
+    v.source_format,
     v.vacancy_id,
     v.title,
     v.organisation_id,
@@ -15,9 +16,7 @@ select
     v.postcode_key,
     v.url,
     v.modified,
-    pc.lsoa_code
-from {{ ref('stg_bureaus__vacancies') }} as v
-left join {{ ref('stg_ons__postcodes') }} as pc
-    on v.postcode_key = pc.postcode_key
+    v.lsoa_code
+from {{ ref('int_vacancy_adverts') }} as v
 where not v.is_deleted
   and (v.closing_date is null or v.closing_date >= {{ as_of_date() }})

@@ -1,5 +1,7 @@
 -- Which open adverts are the same role: one row per open advert with the deduplicated vacancy_uid.
 --
+-- Adverts come from every source format (RPDE feeds and Volunteering Data Standard snapshots, whose postcode
+-- is the one written in the address and whose slots come from session times): the rule is the same.
 -- Rule (deterministic): two adverts from different bureau feeds are one role when they agree on the
 -- normalised organisation name, the postcode, the start date and the set of availability slots. The
 -- title is deliberately NOT in the key: bureaus reword titles ("Volunteer Driver" / "Driver – Hospital
@@ -14,7 +16,7 @@ with slots as (
         {{ dbt.listagg('slot', "','", "order by slot") }} as availability_signature
     from (
         select distinct vacancy_key, lower(attribute_value) as slot
-        from {{ ref('stg_bureaus__vacancy_attributes') }}
+        from {{ ref('int_vacancy_advert_attributes') }}
         where attribute = 'availability'
     ) as s
     group by vacancy_key

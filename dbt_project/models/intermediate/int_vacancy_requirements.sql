@@ -8,7 +8,7 @@ with advert_terms as (
         case when a.attribute = 'availability' then replace(lower(a.attribute_value), '_', ' ')
              else m.term_name end as term_name
     from {{ ref('int_vacancy_lineage') }} as l
-    inner join {{ ref('stg_bureaus__vacancy_attributes') }} as a on l.vacancy_key = a.vacancy_key
+    inner join {{ ref('int_vacancy_advert_attributes') }} as a on l.vacancy_key = a.vacancy_key
     left join {{ ref('int_volunteering_terms_mapped') }} as m
         on a.attribute = m.term_kind and a.attribute_value = m.term_text
 )

@@ -1,8 +1,8 @@
--- Every distinct skill and cause wording the bureaus use (in vacancies and in the skill bank), normalised
+-- Every distinct skill and cause wording the bureaus use (in RPDE and VDS vacancies and in the skill bank), normalised
 -- and mapped onto the taxonomies; term_code is NULL for a wording the taxonomy does not know yet.
 with used as (
     select attribute as term_kind, attribute_value as term_text, 1 as in_vacancy, 0 as in_skill_bank
-    from {{ ref('stg_bureaus__vacancy_attributes') }}
+    from {{ ref('int_vacancy_advert_attributes') }}
     where attribute in ('skill', 'cause')
     union all
     select attribute, attribute_value, 0, 1

@@ -1,6 +1,7 @@
 -- The always-current vacancy list: every role open on the as-of date across all bureaus, with a role
--- advertised by two bureaus listed once (lineage in bureau_feeds / source_vacancy_keys). Deleted and
--- expired adverts are excluded upstream (int_vacancies_filtered).
+-- advertised by two bureaus listed once (lineage in bureau_feeds / source_vacancy_keys); adverts come from
+-- RPDE feeds and Volunteering Data Standard snapshots alike (int_vacancy_adverts). Deleted and expired
+-- adverts are excluded upstream (int_vacancies_filtered); int_vacancy_adverts_audit accounts for each.
 with requirements as (
     -- list-valued fields are DuckDB LISTs (Parquet lists): no separator to split on
     select
@@ -18,7 +19,7 @@ advertised as (
     from {{ ref('int_vacancy_lineage') }} as l
     inner join (
         select distinct vacancy_key, attribute_value as skill_text
-        from {{ ref('stg_bureaus__vacancy_attributes') }}
+        from {{ ref('int_vacancy_advert_attributes') }}
         where attribute = 'skill'
     ) as a on l.vacancy_key = a.vacancy_key
     group by l.vacancy_uid
