@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from ingest.feeds.area_centroids import centroid_path
 from ingest.feeds.area_profiles import AREA_FILES
 from ingest.feeds.service_directories import _needs_detail, _version_name, api_version
 from ingest.feeds.surveys import fetch_index
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 def _area_bundle(client: RecordingClient, source: Source, hint: dict[str, Any] | None) -> None:
     for spec in AREA_FILES:
         client.get(f"{source.path.rstrip('/')}/{spec.path}")
+    centroids = centroid_path(source)  # the ONS centroid file, when the source declares one
+    if centroids is not None:
+        client.get(centroids)
 
 
 def _single(client: RecordingClient, source: Source, hint: dict[str, Any] | None) -> None:
