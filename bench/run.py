@@ -118,7 +118,9 @@ GATE = """
     import json
     from expectations.gate import run_gate
     results = run_gate({key!r})
-    print("RESULT:" + json.dumps({{"rows": sum(r["rows"] for r in results), "suites": len(results)}}))
+    slowest = sorted(((r.get("seconds", 0), r.get("read_seconds", 0), r["suite"]) for r in results), reverse=True)
+    print("RESULT:" + json.dumps({{"rows": sum(r["rows"] for r in results), "suites": len(results),
+                                   "slowest_suites": slowest[:8]}}))
 """
 PUBLISH = """
     import json
@@ -259,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     for stage in stages:
         if stage.detail.get("slowest_models"):
             print("slowest dbt models: " + ", ".join(f"{m} {t:.1f}s" for t, m in stage.detail["slowest_models"]))
+        if stage.detail.get("slowest_suites"):
+            print("slowest GX suites (total/reading the frame): " + ", ".join(
+                f"{name} {t:.1f}s/{read:.1f}s" for t, read, name in stage.detail["slowest_suites"]))
         if not stage.ok:
             print(f"FAILED {stage.name}:\n{stage.detail.get('error')}")
     out = work / "bench.json"
