@@ -43,16 +43,31 @@ def _shares(targets: pd.Series, present: set[str]) -> tuple[pd.Series, list[str]
     return (kept / total if total > 0 else kept), dropped
 
 
-def _max_error(weights: np.ndarray, codes: dict[str, np.ndarray], shares: dict[str, pd.Series]) -> float:
-    worst = 0.0
+# Each margin as row positions, computed once per rake (the codes never change between sweeps):
+# (positions of rows whose code is a target category, [(category, target share, positions), ...]).
+# Summing ``weights[positions]`` adds the same elements in the same order as a boolean mask would, so
+# the weights are bit-for-bit those of comparing the code column on every sweep, only much faster.
+Margin = tuple[np.ndarray, list[tuple[str, float, np.ndarray]]]
+
+
+def _margin_rows(codes: dict[str, np.ndarray], shares: dict[str, pd.Series]) -> dict[str, Margin]:
+    rows: dict[str, Margin] = {}
     for name, share in shares.items():
         column = codes[name]
-        known = np.isin(column, share.index.to_numpy())
+        known = np.flatnonzero(np.isin(column, share.index.to_numpy()))
+        rows[name] = (known, [(category, target, np.flatnonzero(column == category))
+                              for category, target in share.items()])
+    return rows
+
+
+def _max_error(weights: np.ndarray, margins: dict[str, Margin]) -> float:
+    worst = 0.0
+    for known, categories in margins.values():
         total = weights[known].sum()
         if total <= 0:
             continue
-        for category, target in share.items():
-            got = weights[column == category].sum() / total
+        for _, target, rows in categories:
+            got = weights[rows].sum() / total
             worst = max(worst, abs(got - target))
     return worst
 
@@ -76,19 +91,20 @@ def rake(frame: pd.DataFrame, margins: Mapping[str, pd.Series], *, tol: float = 
         shares[name], lost = _shares(targets, set(codes[name]))
         if lost:
             dropped[name] = lost
+    rows = _margin_rows(codes, shares)
     weights = np.ones(n)
     iterations = 0
     for _ in range(trim_rounds + 1):
         for _ in range(max_iter):
             iterations += 1
-            _sweep(weights, codes, shares)
-            if _max_error(weights, codes, shares) < tol:
+            _sweep(weights, rows)
+            if _max_error(weights, rows) < tol:
                 break
         if _within(weights, bounds):
             break
         weights = _trim(weights, bounds)  # the last round ends trimmed: bounds win over margins
     weights = weights / weights.mean()
-    error = _max_error(weights, codes, shares)
+    error = _max_error(weights, rows)
     return RakeResult(weights, error < tol, iterations, error, dropped)
 
 
@@ -107,16 +123,13 @@ def _trim(weights: np.ndarray, bounds: tuple[float, float], rounds: int = 100) -
     return weights
 
 
-def _sweep(weights: np.ndarray, codes: dict[str, np.ndarray], shares: dict[str, pd.Series]) -> None:
+def _sweep(weights: np.ndarray, margins: dict[str, Margin]) -> None:
     """One pass over every margin, scaling each category to its target share (in place)."""
-    for name, share in shares.items():
-        column = codes[name]
-        known = np.isin(column, share.index.to_numpy())
+    for known, categories in margins.values():
         total = weights[known].sum()
         if total <= 0:
             continue
-        for category, target in share.items():
-            rows = column == category
+        for _, target, rows in categories:
             current = weights[rows].sum()
             if current > 0:
                 weights[rows] *= target * total / current
@@ -149,9 +162,10 @@ def weight_residents(residents: pd.DataFrame, margins: pd.DataFrame) -> pd.DataF
     lad_margins = margins[margins["area_level"] == "lad"]
     out: list[pd.DataFrame] = []
     placed = frame[frame["lad_code"].notna()]
+    by_lad = {code: rows for code, rows in lad_margins.groupby("area_code", sort=False)}  # row order kept
     for (period, lad), group in placed.groupby(["period", "lad_code"], sort=True):
         group = group.sort_values("resident_key", kind="stable")
-        these = lad_margins[lad_margins["area_code"] == lad]
+        these = by_lad.get(lad, lad_margins.iloc[0:0])
         targets = {dimension: these[these["dimension"] == dimension].set_index("category_code")["population"]
                    for dimension in RESIDENT_MARGINS}
         result = rake(group.rename(columns={v: k for k, v in RESIDENT_MARGINS.items() if k != v}), targets)

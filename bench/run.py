@@ -4,8 +4,9 @@
 
 Each stage runs in its own process, exactly the function the Airflow task calls, so its wall time and
 peak RSS (from ``wait4``) are its own: one harvest per feed source, ``dbt build`` (with the slowest models
-from dbt's run_results.json), the GX gate, and publish. Alongside: the floor (DuckDB counting every raw
-input file once), an incremental run (one new 10,000-response survey), and a read scenario (one area's
+from dbt's run_results.json), the GX gate, and publish. Alongside: the floor (DuckDB loading every raw
+input into tables plus Splink alone on the same respondents, bench/floor.py; a pandas script for one
+mart as a peer figure), an incremental run (one new 10,000-response survey), and a read scenario (one area's
 profile and its top services from the published file). Prints a table and writes JSON.
 """
 
@@ -137,7 +138,9 @@ GATE = """
     import json
     from expectations.gate import run_gate
     results = run_gate({key!r})
-    print("RESULT:" + json.dumps({{"rows": sum(r["rows"] for r in results), "suites": len(results)}}))
+    slowest = sorted(((r.get("seconds", 0), r.get("read_seconds", 0), r["suite"]) for r in results), reverse=True)
+    print("RESULT:" + json.dumps({{"rows": sum(r["rows"] for r in results), "suites": len(results),
+                                   "slowest_suites": slowest[:8]}}))
 """
 PUBLISH = """
     import json
@@ -147,23 +150,9 @@ PUBLISH = """
                                    "tables": len(record["tables"])}}))
 """
 FLOOR = """
-    import duckdb, glob, json, os, time
-    data = {data!r}
-    con = duckdb.connect()
-    rows = 0
-    for path in sorted(glob.glob(data + "/area/*.csv")):
-        rows += con.execute("SELECT count(*) FROM read_csv(?, all_varchar=true)", [path]).fetchall()[0][0]
-    for path in sorted(glob.glob(data + "/surveys/*/responses.csv")):
-        # DuckDB reads UTF-8 only here; the Windows-1252 export is scanned with invalid rows skipped
-        rows += con.execute("SELECT count(*) FROM read_csv(?, all_varchar=true, ignore_errors=true)",
-                            [path]).fetchall()[0][0]
-    for path in sorted(glob.glob(data + "/directories/*/services.json")) + \\
-            sorted(glob.glob(data + "/bureaus/*/volunteers.json")):
-        rows += con.execute("SELECT count(*) FROM read_json(?, format='array', maximum_object_size=100000000)",
-                            [path]).fetchall()[0][0]
-    for path in sorted(glob.glob(data + "/bureaus/*/vacancy_items.jsonl")):
-        rows += con.execute("SELECT count(*) FROM read_json(?, format='newline_delimited')", [path]).fetchall()[0][0]
-    print("RESULT:" + json.dumps({{"rows": int(rows)}}))
+    import json
+    from bench.floor import {part}
+    print("RESULT:" + json.dumps({part}({path!r})))
 """
 READS = """
     import duckdb, json, statistics, time
@@ -248,7 +237,12 @@ def main(argv: list[str] | None = None) -> int:
             if not stage.ok:
                 break
         total = time.perf_counter() - total_started
-        floor, _ = run_stage("floor: DuckDB count(*) over raw inputs", FLOOR.format(data=str(data_dir)), env)
+        floors = [run_stage(name, FLOOR.format(part=part, path=path), env)[0] for name, part, path in (
+            ("floor: DuckDB loads every raw input", "load_raw", str(data_dir)),
+            ("floor: Splink alone, same respondents", "splink_alone",
+             str(var_dir / "warehouse" / "private.duckdb")))]
+        peer, _ = run_stage("peer: pandas script, area_profiles", FLOOR.format(
+            part="pandas_area_profiles", path=str(data_dir)), env)
         reads, read_result = run_stage("reads: area profile + top services",
                                        READS.format(path=str(var_dir / "published" / "common_ground.duckdb")), env)
     accuracy = None
@@ -262,18 +256,22 @@ def main(argv: list[str] | None = None) -> int:
 
         incremental = incremental_run(data_dir, env, run_stage, HARVEST, DBT, GATE, PUBLISH)
     peak = max(s.peak_rss_mb for s in stages)
+    floor_seconds = sum(f.seconds for f in floors)
     summary = {
-        "end_to_end_seconds": total, "peak_rss_mb": peak, "floor_seconds": floor.seconds,
-        "ratio_to_floor": total / floor.seconds if floor.seconds else None,
+        "end_to_end_seconds": total, "peak_rss_mb": peak, "floor_seconds": floor_seconds,
+        "floor_parts": {f.name: round(f.seconds, 1) for f in floors}, "floor_ok": all(f.ok for f in floors),
+        "ratio_to_floor": total / floor_seconds if floor_seconds else None,
+        "peer_pandas_area_profiles_seconds": peer.seconds,
         "reads": read_result, "incremental": incremental, "accuracy": accuracy,
         "all_stages_ok": all(s.ok for s in stages),
     }
     report.update(summary)
-    report["stages"] = [{**asdict(s), "rows_per_second": s.rows_per_second} for s in [*stages, floor, reads]]
+    report["stages"] = [{**asdict(s), "rows_per_second": s.rows_per_second} for s in [*stages, *floors, peer, reads]]
     print()
-    print(render([*stages, floor, reads]))
-    print(f"\nend to end {total:.1f}s; peak RSS {peak:.0f} MB; floor {floor.seconds:.1f}s; "
-          f"pipeline/floor {summary['ratio_to_floor']:.1f}x")
+    print(render([*stages, *floors, peer, reads]))
+    print(f"\nend to end {total:.1f}s; peak RSS {peak:.0f} MB; floor (load every raw input + Splink alone) "
+          f"{floor_seconds:.1f}s{'' if summary['floor_ok'] else ' (a floor part FAILED)'}; "
+          f"pipeline/floor {summary['ratio_to_floor']:.1f}x; peer: pandas area_profiles {peer.seconds:.1f}s")
     if read_result:
         print(f"reads: p50 {read_result['p50_ms']:.2f} ms, p95 {read_result['p95_ms']:.2f} ms "
               f"over {read_result['lookups']} lookups")
@@ -289,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     for stage in stages:
         if stage.detail.get("slowest_models"):
             print("slowest dbt models: " + ", ".join(f"{m} {t:.1f}s" for t, m in stage.detail["slowest_models"]))
+        if stage.detail.get("slowest_suites"):
+            print("slowest GX suites (total/reading the frame): " + ", ".join(
+                f"{name} {t:.1f}s/{read:.1f}s" for t, read, name in stage.detail["slowest_suites"]))
         if not stage.ok:
             print(f"FAILED {stage.name}:\n{stage.detail.get('error')}")
     out = work / "bench.json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,7 @@ def run_gate(run_id: str, settings: Settings | None = None,
                                 "failed": [{"expectation": "table_exists", "kwargs": {}, "unexpected_count": None,
                                             "observed": "missing", "examples": []}], "rows": 0})
                 continue
+            started = time.perf_counter()
             rows = int(first_row(con, f"SELECT count(*) FROM {spec.table}")[0])
             if spec.query:
                 frame = con.execute(spec.query).df()
@@ -180,7 +182,10 @@ def run_gate(run_id: str, settings: Settings | None = None,
                                     "REPEATABLE (42)").df()
             else:
                 frame = con.execute(f"SELECT * FROM {spec.table}").df()
+            read_seconds = time.perf_counter() - started
             results.append(validate_frame(spec, frame, context, reference, previous.get(spec.name), rows))
+            results[-1].update(read_seconds=round(read_seconds, 3),
+                               seconds=round(time.perf_counter() - started, 3))  # for the benchmark
         from warehouse.meta import ensure_meta
 
         ensure_meta(con)
