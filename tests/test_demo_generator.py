@@ -270,7 +270,10 @@ def test_directories_listings_and_ground_truth(county: Path, manifest: dict) -> 
             for sal in rec["service_at_locations"]:
                 keys.add((d, rec["id"], sal["location"]["id"]))
                 assert ("addresses" if version == "3" else "physical_addresses") in sal["location"]
-            assert ("taxonomy_terms" if version == "3" else "service_taxonomys") in rec
+            # HSDS 3.0 categories: `taxonomy_terms` (our earlier layout) or `attributes[].taxonomy_term` (the
+            # NHS directory's real HSDS-UK 3.0 layout, demo/directory_layouts.py)
+            category_keys = ("taxonomy_terms", "attributes") if version == "3" else ("service_taxonomys",)
+            assert any(k in rec for k in category_keys)
         by_id = {r["id"]: r for r in records}
         for bad in manifest["directories"][d]["invalid_records"]:
             rec = by_id[bad["id"]]
