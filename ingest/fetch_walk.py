@@ -27,11 +27,11 @@ log = logging.getLogger(__name__)
 
 
 def _area_bundle(client: RecordingClient, source: Source, hint: dict[str, Any] | None) -> None:
-    for spec in AREA_FILES:
-        client.get(f"{source.path.rstrip('/')}/{spec.path}")
-    centroids = centroid_path(source)  # the ONS centroid file, when the source declares one
+    centroids = centroid_path(source)  # the ONS centroid file, when declared: the reader asks for it first
     if centroids is not None:
         client.get(centroids)
+    for spec in AREA_FILES:
+        client.get(f"{source.path.rstrip('/')}/{spec.path}")
 
 
 def _single(client: RecordingClient, source: Source, hint: dict[str, Any] | None) -> None:

@@ -198,6 +198,9 @@ class ReplayClient:
         url = self.url_for(path_or_url)
         key = request_key(url, params)
         entries = self._by_key.get(key)
+        if not entries and self.staged.manifest.get("stopped"):  # the fetch ended at an error before this request
+            stopped = self.staged.manifest["stopped"]
+            raise FeedError(self.source, url, f"not fetched: the fetch stopped early: {stopped}")
         if not entries:
             raise ReplayMiss(self.source, url, f"request {key} is not in staged fetch {self.staged.fetch_id} "
                                                "(the fetch walk and the reader disagree, or the fetch stopped "
