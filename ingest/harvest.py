@@ -99,7 +99,9 @@ def fetch_source(source_id: str, *, base_url: str, run_key: str | None = None, r
             return fetch_id
         except staged.StagedFetchError:
             pass
-    hint = staged.read_cursor_hint(settings.landing_dir, source.id) if source.protocol == "rpde_vacancies" else None
+    hint = None
+    if source.protocol == "rpde_vacancies":
+        hint = staged.read_cursor_hint(settings.landing_dir, source.id) or _stored_position(settings, source.id)
     started = datetime.now(UTC)
     folder: Path | None = None
     try:
@@ -202,6 +204,27 @@ def _read(client: Any, source: Source, con: duckdb.DuckDBPyConnection, ctx: Load
         _harvest_surveys(client, source, con, context, land, fail, results)
     else:  # the registry validates protocols, so this is a programming error
         raise ValueError(f"no reader for protocol {source.protocol!r}")
+
+
+def _stored_position(settings: Settings, source_id: str) -> dict[str, Any] | None:
+    """No cursor hint (a restored or copied warehouse): read the stored RPDE position, read-only and best
+    effort — if the warehouse is busy the fetch starts at the feed's beginning and the load sorts it out."""
+    from warehouse.duck import read_connection, table_exists
+
+    if not settings.warehouse_path.exists():
+        return None
+    try:
+        with read_connection(settings.warehouse_path) as con:
+            if not table_exists(con, "meta", "feed_state"):
+                return None
+            row = first_row(con, "SELECT next_url, after_timestamp, after_id FROM meta.feed_state WHERE source = ?",
+                            [source_id])
+    except duckdb.Error as exc:
+        log.info("[%s] stored position not readable (%s): fetching from the feed's start", source_id, exc)
+        return None
+    if row is None or not isinstance(row[0], str):
+        return None
+    return {"next_url": row[0], "after_timestamp": row[1], "after_id": row[2]}
 
 
 def rpde_replay_start(con: duckdb.DuckDBPyConnection, source: Source, replay: staged.ReplayClient,
