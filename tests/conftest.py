@@ -140,6 +140,7 @@ def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
     import csv
     import io
     import json
+    import re
 
     from ingest.csv_text import decode_text
 
@@ -170,6 +171,9 @@ def demo_identifiers(data_dir: Path) -> dict[str, set[str]]:
             data = json.loads(line).get("data") or {}
             public |= {str(v).strip() for k in ("skills_needed", "causes") for v in data.get(k) or []}
             public |= postcode_forms(data.get("postcode") or "")
+    for activities in (data_dir / "bureaus").glob("*/activities.json"):  # a VDS platform's roles: addresses
+        for postcode in re.findall(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\b", activities.read_text()):
+            public |= postcode_forms(postcode)
     for services in (data_dir / "directories").glob("*/services.json"):
         for record in json.loads(services.read_text()):
             for sal in record.get("service_at_locations") or []:
