@@ -75,7 +75,7 @@ def _context(bounds: pd.DataFrame, sub: pd.DataFrame, deciles: dict[str, int]) -
 
 
 def _deciles(profiles: pd.DataFrame) -> dict[str, int]:
-    return {r.lsoa_code: int(r.imd_decile) for r in profiles.itertuples() if not S._is_na(r.imd_decile)}
+    return {r.lsoa_code: int(r.imd_decile) for r in S.records(profiles) if not S._is_na(r.imd_decile)}
 
 
 LOCAL_LEVELS = ("ward", "lsoa")
@@ -120,8 +120,8 @@ def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership
     tables = pub.tables
     bounds = pub["area_boundaries"]
     key = "ward_code" if area.level == "ward" else "lad_code"
-    sub = bounds[bounds[key] == area.code]
-    profiles = pub["area_profiles"][pub["area_profiles"][key] == area.code]
+    sub = S._rows(bounds, **{key: area.code})
+    profiles = S._rows(pub["area_profiles"], **{key: area.code})
     deciles = _deciles(pub["area_profiles"]) if deciles is None else deciles
     comparators: list[tuple[str, str, str, str | None]] = [(area.name, AREA, area.level, area.code)]
     if area.level == "ward":
@@ -137,7 +137,7 @@ def area_page(area: S.Area, pub: Published, palette: dict[str, str], partnership
     svg = area_map(title, desc, shapes, context=_context(bounds, sub, deciles), legend=S.decile_legend())
     lsoa_table = table(f"Neighbourhoods of {area.name}", ["Neighbourhood", "Ward", "Residents", "IMD decile"],
                        [[str(r.lsoa_name), str(r.ward_name), fmt(S._num(r.population_total), 0),
-                         fmt(S._num(r.imd_decile), 0)] for r in profiles.sort_values("lsoa_name").itertuples()],
+                         fmt(S._num(r.imd_decile), 0)] for r in S.records(profiles.sort_values("lsoa_name"))],
                        [False, False, True, True])
     parent = (f'Ward in {link("../authority/" + area.lad_code + ".html", area.lad_name)}' if area.level == "ward"
               else f"Local authority in {escape(partnership)}; {len(area.wards)} wards")
@@ -183,7 +183,7 @@ def index_page(pub: Published, lads: list[S.Area], wards: list[S.Area], partners
         f"{lad.name} ({len(lad.wards)} wards)" for lad in lads)
     svg = area_map(title, desc, shapes, legend=legend, digits=digits)
     postcodes: dict[str, set[str]] = {}
-    for r in bounds.itertuples():
+    for r in S.records(bounds):
         for pc in str(r.postcode_districts or "").split(","):
             if pc.strip():
                 postcodes.setdefault(r.ward_code, set()).add(pc.strip())
@@ -282,6 +282,7 @@ def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool =
     t0 = time.monotonic()
     out_dir = out_dir or published_path.parent / "site"
     pub = load(published_path)
+    S.clear_caches()
     lads, wards = _areas(pub)
     palette = S._category_colours(pub["service_map"])
     tmp = Path(tempfile.mkdtemp(prefix=".site.", dir=out_dir.parent))
@@ -304,6 +305,7 @@ def build_site(published_path: Path, out_dir: Path | None = None, *, pdf: bool =
             files += _render_all(len(drawn), workers or os.cpu_count() or 1)
         finally:
             _JOB.clear()
+            S.clear_caches()
         printed = [lad for lad in lads if authorities is None or lad.code in authorities]
         pdfs = print_pdfs(tmp, printed, workers or os.cpu_count() or 1) if pdf else []
         manifest = {"published": str(published_path), "run_id": pub.record.get("run_id"),

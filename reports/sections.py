@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, namedtuple
 from dataclasses import dataclass, field
 from html import escape
 
@@ -42,11 +42,35 @@ def _num(v: object) -> float | None:
     return None if _is_na(v) else float(v)  # type: ignore[arg-type]
 
 
+_GROUPS: dict[tuple[int, tuple[str, ...]], tuple[pd.DataFrame, dict]] = {}  # one build's row index per frame
+
+
+def clear_caches() -> None:
+    """Forget the row indexes and shares of the last build (call at the start and end of a build)."""
+    _GROUPS.clear()
+    _SHARES.clear()
+
+
 def _rows(frame: pd.DataFrame, **where: object) -> pd.DataFrame:
-    mask = pd.Series(True, index=frame.index)
-    for col, value in where.items():
-        mask &= frame[col] == value
-    return frame[mask]
+    """Rows where every column equals its value, in their original order.
+
+    A page asks the same frame for many areas, so each (frame, columns) is grouped once and each lookup
+    is a dictionary hit instead of a scan (at England scale, 7,300 pages × ~15 lookups).
+    """
+    cols = tuple(where)
+    hit = _GROUPS.get((id(frame), cols))
+    if hit is None or hit[0] is not frame:  # the frame is kept in the entry, so its id cannot be reused
+        groups = frame.groupby(list(cols), sort=False, dropna=False).indices if len(frame) else {}
+        hit = _GROUPS[(id(frame), cols)] = (frame, groups)
+    positions = hit[1].get(tuple(where.values()) if len(cols) > 1 else where[cols[0]])
+    return frame.iloc[positions] if positions is not None else frame.iloc[:0]
+
+
+def records(frame: pd.DataFrame) -> list:
+    """The rows as named tuples, like ``itertuples(index=False)`` but column by column (pandas 3's
+    ``itertuples`` takes every column with ``iloc`` on each call, most of a page's build time)."""
+    row = namedtuple("Row", [str(c) for c in frame.columns], rename=True)  # type: ignore[misc]
+    return [row(*values) for values in zip(*(frame[c].tolist() for c in frame.columns), strict=True)]
 
 
 def by_category(frame: pd.DataFrame) -> pd.DataFrame:
@@ -65,8 +89,20 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
 
 # --- who lives here -------------------------------------------------------------------------------------
 
+_SHARES: dict[tuple[int, str, str | None], tuple[pd.DataFrame, dict[tuple[str, str], float]]] = {}
+
+
 def population_shares(rep: pd.DataFrame, level: str, code: str | None) -> dict[tuple[str, str], float]:
-    """(dimension, category label) → % of residents, from survey_representation's census populations."""
+    """(dimension, category label) → % of residents, from survey_representation's census populations.
+
+    Remembered per build: every ward page of an authority compares with the same authority and partnership."""
+    hit = _SHARES.get((id(rep), level, code))
+    if hit is None or hit[0] is not rep:
+        hit = _SHARES[(id(rep), level, code)] = (rep, _population_shares(rep, level, code))
+    return hit[1]
+
+
+def _population_shares(rep: pd.DataFrame, level: str, code: str | None) -> dict[tuple[str, str], float]:
     if level == "partnership":  # the partnership's own rows, else the sum of its authorities
         rows = rep[rep["area_level"] == "partnership"]
         rows = rows if not rows.empty else rep[rep["area_level"] == "lad"]
@@ -124,11 +160,11 @@ def quality_of_life(area: Area, pub: dict[str, pd.DataFrame], comparators: list[
         sub = (_rows(qol, area_level="partnership", period=period) if lvl == "partnership"
                else _rows(qol, area_level=lvl, area_code=code, period=period))
         if not sub.empty:  # quality_of_life may not publish a partnership-wide row
-            comp_rows[name] = {r.measure_id: _num(r.pct_positive) for r in sub.itertuples()}
+            comp_rows[name] = {r.measure_id: _num(r.pct_positive) for r in records(sub)}
     rows: list[Interval] = []
     cells = []
     flagged = []
-    for r in mine.itertuples():
+    for r in records(mine):
         est, lo, hi = _num(r.pct_positive), _num(r.pct_positive_ci_lower), _num(r.pct_positive_ci_upper)
         comps = {name: values.get(r.measure_id) for name, values in comp_rows.items()}
         flags = []
@@ -176,9 +212,9 @@ def not_hearing(area: Area, pub: dict[str, pd.DataFrame]) -> str:
         return '<section id="heard"><h2>Who we are not hearing from</h2><p>No survey data.</p></section>'
     rep = by_category(rep)
     most = [f"{DIMENSION_TITLES.get(r.dimension, r.dimension)}: {r.category_label}"
-            for r in rep.itertuples() if not _is_na(r.is_most_under_represented) and bool(r.is_most_under_represented)]
+            for r in records(rep) if not _is_na(r.is_most_under_represented) and bool(r.is_most_under_represented)]
     rows = [(f"{DIMENSION_TITLES.get(r.dimension, r.dimension)}: {r.category_label}", _num(r.representation_ratio))
-            for r in rep.itertuples()]
+            for r in records(rep)]
     title = f"Survey respondents compared with residents, {area.name}"
     desc = ("Representation ratio (respondent share divided by population share) by group; "
             + "; ".join(f"{label} {fmt(v, 2)}" for label, v in rows))
@@ -187,7 +223,7 @@ def not_hearing(area: Area, pub: dict[str, pd.DataFrame]) -> str:
                          "Ratio"],
                  [[label, fmt(_num(r.respondents), 0), fmt(_num(r.respondent_share), 1, "%"),
                    fmt(_num(r.population), 0), fmt(_num(r.population_share), 1, "%"), fmt(v, 2)]
-                  for (label, v), r in zip(rows, rep.itertuples(), strict=True)],
+                  for (label, v), r in zip(rows, records(rep), strict=True)],
                  [False, True, True, True, True, True])
     named = (f"<p>Most under-represented: <strong>{escape('; '.join(most))}</strong> (▼).</p>" if most
              else "<p>No group is flagged as most under-represented.</p>")
@@ -204,7 +240,7 @@ def duplicate_surveying(area: Area, pub: dict[str, pd.DataFrame]) -> str:
         return '<section id="overlap"><h2>Duplicate surveying</h2><p>No survey data.</p></section>'
     ov = ov.sort_values("measure_id")
     multi = ov[ov["n_agencies_asking"].fillna(0) > 1]
-    rows = [(str(r.measure_label), _num(r.asks_per_resident)) for r in multi.itertuples()]
+    rows = [(str(r.measure_label), _num(r.asks_per_resident)) for r in records(multi)]
     title = f"Times each resident was asked the same question, {area.name}"
     desc = "Asks per resident for measures asked by more than one agency; " + "; ".join(
         f"{label} {fmt(v, 2)}" for label, v in rows)
@@ -212,11 +248,11 @@ def duplicate_surveying(area: Area, pub: dict[str, pd.DataFrame]) -> str:
     data = table(title, ["Measure", "Agencies asking", "Residents asked", "Asked more than once", "Asks per resident"],
                  [[str(r.measure_label), str(r.agencies_asking or ""), fmt(_num(r.residents_asked), 0),
                    fmt(_num(r.pct_residents_asked_more_than_once), 1, "%"), fmt(_num(r.asks_per_resident), 2)]
-                  for r in ov.itertuples()], [False, False, True, True, True])
+                  for r in records(ov)], [False, False, True, True, True])
     proposed = ov.dropna(subset=["proposed_position"]).sort_values("proposed_position")
     items = "".join(f"<li>{escape(str(r.proposed_questions or r.measure_label))} "
                     f"<span class=note>(needed by {escape(str(r.agencies_needing or ''))})</span></li>"
-                    for r in proposed.itertuples())
+                    for r in records(proposed))
     single = (f"<h3>One questionnaire instead</h3><ol>{items}</ol>" if items else "")
     return ('<section id="overlap"><h2>Duplicate surveying</h2><p class="lede">Where several agencies ask the '
             'same residents the same question. A value of 1 means nobody was asked twice.</p>'
@@ -236,13 +272,13 @@ def _category_colours(services: pd.DataFrame) -> dict[str, str]:
 def services(area: Area, pub: dict[str, pd.DataFrame], shapes: list[Shape], palette: dict[str, str]) -> str:
     key = "ward_code" if area.level == "ward" else "lad_code"
     svc = pub["service_map"]
-    svc = svc[svc[key] == area.code].sort_values(["category_label", "service_name"], na_position="last")
+    svc = _rows(svc, **{key: area.code}).sort_values(["category_label", "service_name"], na_position="last")
     active = svc[svc["status"] == "active"]
     located = active.dropna(subset=["latitude", "longitude"])
     points = [Point(float(r.longitude), float(r.latitude), palette.get(r.category_label or "Uncategorised",
                                                                          CATEGORICAL[7]),
-                    f"{r.service_name} ({r.category_label or 'Uncategorised'})") for r in located.itertuples()]
-    used = Counter((r.category_label or "Uncategorised") for r in located.itertuples())
+                    f"{r.service_name} ({r.category_label or 'Uncategorised'})") for r in records(located)]
+    used = Counter((r.category_label or "Uncategorised") for r in records(located))
     legend = [(c if palette.get(c) != CATEGORICAL[7] else "Other", palette.get(c, CATEGORICAL[7]))
               for c, _ in used.most_common()]
     legend = list(dict.fromkeys(legend))
@@ -252,12 +288,12 @@ def services(area: Area, pub: dict[str, pd.DataFrame], shapes: list[Shape], pale
     svg = area_map(title, desc, grey, points=points, legend=legend)
     counts = table(title, ["Category", "Active services"], [[c, n] for c, n in used.most_common()], [False, True])
     cov = pub["service_coverage"]
-    cov = cov[(cov[key] == area.code) & (cov["gap_flag"] == True)]  # noqa: E712
+    cov = _rows(cov, **{key: area.code, "gap_flag": True})
     gaps = table("Gaps: high need and few or no active services", ["Ward", "Category", "Active services",
                                                                     "Per 1,000 residents", "Nearest (km)"],
                  [[str(r.ward_name), str(r.category_label), fmt(_num(r.services_active), 0),
                    fmt(_num(r.services_per_1000), 2), fmt(_num(r.nearest_active_km), 1)]
-                  for r in cov.sort_values(["ward_name", "category_label"]).itertuples()],
+                  for r in records(cov.sort_values(["ward_name", "category_label"]))],
                  [False, False, True, True, True]) if not cov.empty else "<p>No gaps flagged.</p>"
     listing = table(f"Services listed in {area.name}", ["Service", "Organisation", "Category", "Status", "Address",
                                                        "Phone", "Email", "Website"],
@@ -266,7 +302,7 @@ def services(area: Area, pub: dict[str, pd.DataFrame], shapes: list[Shape], pale
                       ", ".join(str(x) for x in (r.address_1, r.city, r.postcode) if not _is_na(x)),
                       str(r.phone or ""), str(r.email or ""),
                       link(str(r.website), str(r.website).removeprefix("https://"))
-                      if not _is_na(r.website) else ""] for r in svc.itertuples()],
+                      if not _is_na(r.website) else ""] for r in records(svc)],
                     cls="data listing")
     return (f'<section id="services"><h2>Services</h2><p class="lede">{len(active)} active of {len(svc)} services '
             f'listed across the partnership\'s directories (duplicates merged).</p>'
@@ -279,7 +315,7 @@ def volunteering(area: Area, pub: dict[str, pd.DataFrame]) -> str:
     vba = _rows(pub["volunteering_by_area"], area_level=area.level, area_code=area.code)
     key = "ward_code" if area.level == "ward" else "lad_code"
     vac = pub["volunteer_vacancies"]
-    vac = vac[vac[key] == area.code]
+    vac = _rows(vac, **{key: area.code})
     r = vba.iloc[0] if not vba.empty else None
     cards = "".join(f'<div class="card"><b>{fmt(v, 0)}</b>{escape(label)}</div>' for label, v in [
         ("open roles", _num(r["open_vacancies"]) if r is not None else 0),
@@ -295,7 +331,7 @@ def volunteering(area: Area, pub: dict[str, pd.DataFrame]) -> str:
     unmatched = vac[vac["matched_volunteers"].fillna(0) == 0].sort_values("title")
     roles = table("Roles with no suitable volunteer", ["Role", "Organisation", "Skills", "Closes"],
                   [[str(v.title), str(v.organisation_name or ""), str(v.skills_needed or ""),
-                    "" if _is_na(v.closing_date) else str(v.closing_date)[:10]] for v in unmatched.itertuples()]
+                    "" if _is_na(v.closing_date) else str(v.closing_date)[:10]] for v in records(unmatched)]
                   ) if not unmatched.empty else "<p>Every open role has at least one suitable volunteer.</p>"
     return (f'<section id="volunteering"><h2>Volunteering</h2><div class="cards">{cards}</div>'
             + figure(svg, title, data) + f"<h3>Roles with no suitable volunteer</h3>{roles}</section>")
@@ -309,7 +345,7 @@ def consultation_overview(pub: dict[str, pd.DataFrame], root: str) -> str:
     per = q.groupby(["survey_id", "agency", "period"]).agg(questions=("question_id", "nunique"),
                                                          respondents=("n_respondents", "max")).reset_index()
     rows = [[link(f"{root}consultations.html#{r.survey_id}", str(r.survey_id)), str(r.agency), str(r.period),
-             r.questions, fmt(_num(r.respondents), 0)] for r in per.sort_values(["agency", "period"]).itertuples()]
+             r.questions, fmt(_num(r.respondents), 0)] for r in records(per.sort_values(["agency", "period"]))]
     return ('<section id="consultations"><h2>Consultations</h2><p class="lede">Consultation results are '
             'published for the partnership as a whole, as each agency would publish them; resident '
             'surveys\' counts are perturbed and rounded to 5 to protect respondents.</p>'
@@ -352,7 +388,7 @@ def decile_legend() -> list[tuple[str, str]]:
 def lsoa_shapes(bounds: pd.DataFrame, deciles: dict[str, int], href_of_ward: dict[str, str] | None = None,
                 fill_by: str = "decile", lad_fill: dict[str, str] | None = None) -> list[Shape]:
     shapes = []
-    for r in bounds.itertuples():
+    for r in records(bounds):
         rings = rings_of(r.geometry)
         if not rings:
             continue
