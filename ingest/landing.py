@@ -256,13 +256,7 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Landing,
             con.execute("DELETE FROM meta.payloads WHERE load_id = ? AND source = ?", [ctx.load_id, ctx.source])
         else:
             first_seq = cumulative[3] - len(landing.payloads)
-        paths = archived_paths or [None] * len(landing.payloads)
-        for seq, (payload, path) in enumerate(zip(landing.payloads, paths, strict=True), start=first_seq):
-            _insert_row(con, "meta.payloads", {
-                "load_id": ctx.load_id, "source": ctx.source, "seq": seq, "url": payload.url,
-                "fetched_at": payload.fetched_at, "sha256": payload.sha256, "bytes": payload.size,
-                "attempts": payload.attempts, "archived_path": path,
-            })
+        _insert_payloads(con, ctx.load_id, ctx.source, landing.payloads, first_seq, archived_paths)
         if state_update is not None:
             save_feed_state(con, ctx.source, load_id=ctx.load_id, **state_update)
         con.execute("COMMIT")
@@ -272,6 +266,34 @@ def write_landing(con: duckdb.DuckDBPyConnection, landing: Landing,
     log.info("[%s] load %s: received=%d loaded=%d quarantined=%d tables=%s", ctx.source, ctx.load_id,
              landing.received, landing.loaded, landing.quarantined, table_rows)
     return ledger
+
+
+PAYLOAD_SCHEMA = pa.schema([("load_id", pa.string()), ("source", pa.string()), ("seq", pa.int32()),
+                            ("url", pa.string()), ("fetched_at", pa.timestamp("us", tz="UTC")),
+                            ("sha256", pa.string()), ("bytes", pa.int64()), ("attempts", pa.int32()),
+                            ("archived_path", pa.string())])
+
+
+def _insert_payloads(con: duckdb.DuckDBPyConnection, load_id: str, source: str, payloads: Sequence[Payload],
+                     first_seq: int, archived_paths: list[str | None] | None) -> None:
+    """One ``meta.payloads`` row per body, in one insert (a list-then-detail directory has thousands of
+    bodies; a row-at-a-time insert took most of its load)."""
+    if not payloads:
+        return
+    paths = archived_paths or [None] * len(payloads)
+    if len(paths) != len(payloads):
+        raise ValueError(f"[{source}] {len(paths)} archive paths for {len(payloads)} payloads")
+    rows = pa.table({
+        "load_id": [load_id] * len(payloads), "source": [source] * len(payloads),
+        "seq": list(range(first_seq, first_seq + len(payloads))), "url": [p.url for p in payloads],
+        "fetched_at": [p.fetched_at for p in payloads], "sha256": [p.sha256 for p in payloads],
+        "bytes": [p.size for p in payloads], "attempts": [p.attempts for p in payloads],
+        "archived_path": paths}, schema=PAYLOAD_SCHEMA)
+    con.register("_payloads", rows)
+    try:
+        con.execute("INSERT INTO meta.payloads BY NAME SELECT * FROM _payloads")
+    finally:
+        con.unregister("_payloads")
 
 
 def _rollback(con: duckdb.DuckDBPyConnection, exc: BaseException) -> None:
