@@ -71,7 +71,7 @@ select
     {{ perturbed_count('r.survey_responses', 'r.cell_key') }} as survey_responses,
     cast(coalesce(s.service_locations, 0) as bigint) as service_locations,
     cast(coalesce(v.open_vacancies, 0) as bigint) as open_vacancies,
-    {{ perturbed_count('vol.registered_volunteers', 'vol.cell_key') }} as registered_volunteers
+    {{ volunteer_count('vol.registered_volunteers', 'vol.cell_key') }} as registered_volunteers
 from {{ ref('stg_ons__lsoas') }} as l
 left join population as p on l.lsoa_code = p.lsoa_code
 left join ethnicity as e on l.lsoa_code = e.lsoa_code
