@@ -48,6 +48,7 @@ class Resident:
     qol: dict[str, tuple[str, float]]  # measure -> (valence, weight)
     answers: dict[tuple[str, str], str]  # (survey, question) -> code
     agencies: set[str] = field(default_factory=set)  # agencies whose questionnaires the resident answered
+    response_lsoas: list[str] = field(default_factory=list)  # the LSOA of each of their responses this period
 
 
 class SurveyCells:
@@ -80,6 +81,19 @@ class SurveyCells:
                 WHERE q.period = ?""", [period]).fetchall():
             if rk in self.residents:
                 self.residents[rk].agencies.add(agency)
+        # area_profiles.survey_responses: responses of every period per LSOA of the response, keyed by the
+        # respondent's record key, plus the responses key (every response counted)
+        self.responses: dict[str, Cell] = defaultdict(Cell)
+        for rk, lsoa, key, period_ in con.execute("""
+                SELECT l.resident_key, s.lsoa_code, k.record_key, q.period FROM staging.stg_surveys__respondents s
+                JOIN intermediate.int_survey_responses_linked l USING (response_key)
+                JOIN intermediate.int_survey_resident_record_keys k USING (resident_key)
+                JOIN staging.stg_surveys__questionnaires q USING (survey_id)
+                WHERE s.lsoa_code IS NOT NULL""").fetchall():
+            self.responses[lsoa].add(rk, key)
+            if period_ == period and rk in self.residents:
+                self.residents[rk].response_lsoas.append(lsoa)
+        self.responses_key = sum(c.keys for c in self.responses.values())
         # residents per agency in each cell (int_survey_agency_cells): kept answers (quality_of_life) and
         # residents asked (survey_overlap)
         self.agency: dict[str, dict[tuple, dict[str, Cell]]] = {
@@ -148,6 +162,18 @@ class SurveyCells:
         cells = self.agency[mart].get((level, area, measure), {})
         return {a for a, cell in cells.items()
                 if self.published(cell, without, exact) >= (1 if exact else ESTIMATE_MIN_BASE)}
+
+    def survey_responses(self, lsoa: str, without: Resident | None = None, exact: bool = False) -> int:
+        """area_profiles.survey_responses of an LSOA, or in the publication before `without` responded
+        (once in the period)."""
+        cell = self.responses.get(lsoa, Cell())
+        n, keys, total = cell.n, cell.keys, self.responses_key
+        if without is not None:
+            total -= without.record_key * len(without.response_lsoas)
+            for at in without.response_lsoas:
+                if at == lsoa:
+                    n, keys = n - 1, keys - without.record_key
+        return n if exact else survey_count(n, (keys + total) % 256)
 
     def qol_pct(self, level: str, area: str, measure: str, valence: str, without: Resident | None = None,
                 exact: bool = False) -> float | None:

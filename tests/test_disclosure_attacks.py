@@ -14,7 +14,7 @@ import pytest
 from analytics.ptable import MAX_PCV, adjustment
 from tests.conftest import TEST_HASH_KEY, use_var_dir
 
-VOLUNTEER_ROUNDING_BASE = 1  # dbt var volunteer_rounding_base
+VOLUNTEER_ROUNDING_BASE = 5  # dbt var volunteer_rounding_base
 
 
 def perturbed(count: int, cell_key: int) -> int:
@@ -239,7 +239,8 @@ def test_geography_differencing_recovers_no_small_count(cells, capsys):
 VOLUNTEER_TRIALS = 500
 # The attacker's best hit rate (best of the strategies below and thresholds, picked with hindsight) may exceed
 # chance (the best guess from one publication alone) by at most this; docs/disclosure.md gives the figures.
-VOLUNTEER_MARGIN = {"lsoa": 0.03, "ward": 0.05}
+# Measured over 2,000 volunteers: LSOA 0.5 % → 0.9 %, ward 8.7 % → 10.7 % (without rounding 10.1 % and 26.4 %).
+VOLUNTEER_MARGIN = {"lsoa": 0.02, "ward": 0.05}
 VOLUNTEER_THRESHOLDS = (0, 1, 2, 3, 5, 8)
 
 
@@ -328,7 +329,8 @@ def test_differencing_two_publications_after_one_added_volunteer(cells, capsys):
 
 
 def test_accuracy_cost_of_perturbation(cells, capsys):
-    """docs/disclosure.md quotes these: the mean absolute change of published counts of volunteers living here."""
+    """docs/disclosure.md quotes these: the mean absolute change of published counts of volunteers living here
+    (perturbation and rounding)."""
     private, _, _, pub_lsoa, pub_area, _ = cells
     published = {("lsoa", k): v for k, v in pub_lsoa.items()} | pub_area
     changes = defaultdict(list)
@@ -339,7 +341,8 @@ def test_accuracy_cost_of_perturbation(cells, capsys):
         print("\nperturbation accuracy cost (mean |published - true|): "
               + ", ".join(f"{level} {m:.2f} over {len(changes[level])} cells" for level, m in means.items()))
     overall = sum(sum(v) for v in changes.values()) / sum(len(v) for v in changes.values())
-    assert overall < 1.0 and all(m <= 1.5 for m in means.values())
+    # perturbation alone cost 0.66 overall; rounding to volunteer_rounding_base (5) about doubles it
+    assert overall < 1.6 and all(m <= 2.0 for m in means.values())
 
 
 def test_no_published_one_way_cell(built, capsys):

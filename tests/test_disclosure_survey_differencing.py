@@ -47,6 +47,7 @@ def survey(built):
             "qol": {(lvl, a, m): (n, p) for lvl, a, m, n, p in con.execute(
                 "SELECT area_level, area_code, measure_id, unweighted_n, pct_positive FROM marts.quality_of_life "
                 "WHERE period = ?", [period]).fetchall()},
+            "responses": dict(con.execute("SELECT lsoa_code, survey_responses FROM marts.area_profiles").fetchall()),
             "qol_agencies": {(lvl, a, m): n for lvl, a, m, n in con.execute(
                 "SELECT area_level, area_code, measure_id, contributing_agencies FROM marts.quality_of_life "
                 "WHERE period = ? AND NOT is_suppressed", [period]).fetchall()},
@@ -79,6 +80,8 @@ def test_the_replica_publishes_what_dbt_published(survey):
         if key in marts["cons"]:
             assert marts["cons"][key] == cells.published(cell)
     assert checked > 1000 and len(cells.cons) > 100
+    for lsoa, value in marts["responses"].items():
+        assert value == cells.survey_responses(lsoa), lsoa
     # the agencies a cell counts or names: those whose published count reaches survey_estimate_min_base
     for key, n in marts["qol_agencies"].items():
         assert n == len(cells.agencies("quality_of_life", *key)), key
@@ -211,7 +214,12 @@ def _attack(cells: SurveyCells, trials: list[str], exact: bool) -> dict[str, Tal
                       for w in wards}
         tallies["ward"].record(r.ward, max(wards, key=size.get), {"sum": ward_moves})
         lsoa_moves = {a: sum(delta(c) for c in qol_n[("lsoa", a)]) for a in lsoas}
-        tallies["lsoa"].record(r.lsoa, max(lsoas, key=lsoa_size.get), {"sum": lsoa_moves})
+        # area_profiles.survey_responses (responses of every period, per LSOA)
+        response_moves = {a: cells.survey_responses(a, exact=exact) - cells.survey_responses(a, r, exact)
+                          for a in lsoas}
+        tallies["lsoa"].record(r.lsoa, max(lsoas, key=lsoa_size.get), {
+            "sum": lsoa_moves, "area_profiles": response_moves,
+            "both": {a: lsoa_moves[a] + response_moves[a] for a in lsoas}})
     return tallies
 
 
@@ -228,8 +236,9 @@ def test_differencing_after_one_added_response_is_no_better_than_chance(attacks,
               "best attack (strategy) | with exact counts")
         for name, tally in sorted(perturbed.items()):
             chance, best, how = tally.rates()
+            exact_chance, exact_best, _ = exact[name].rates()
             print(f"  {name}: {100 * chance:.1f} % → {100 * best:.1f} % ({how}) | exact "
-                  f"{100 * exact[name].rates()[1]:.1f} % over {tally.trials} guesses")
+                  f"{100 * exact_chance:.1f} % → {100 * exact_best:.1f} % over {tally.trials} guesses")
     for name, tally in perturbed.items():
         chance, best, _ = tally.rates()
         kind = ("answer" if name.endswith(" answer") else "agency" if name == "agency answered"
