@@ -47,14 +47,14 @@ published as (
         {{ clamp('s.pct_positive + s.shift_positive', 0, 100) }} as pub_pct_positive,
         -- the interval bounds held on their side of the estimate: a Wilson bound at p = 1 is 100 - 1e-14 in
         -- floating point, which after the shift could round to 0.1 below the estimate
-        {{ clamp('least(s.pct_positive_ci_lower, s.pct_positive) + s.shift_positive', 0, 100) }}
+        {{ clamp('case when s.pct_positive_ci_lower is not null then least(s.pct_positive_ci_lower, s.pct_positive) end + s.shift_positive', 0, 100) }}
             as pub_pct_positive_ci_lower,
-        {{ clamp('greatest(s.pct_positive_ci_upper, s.pct_positive) + s.shift_positive', 0, 100) }}
+        {{ clamp('case when s.pct_positive_ci_upper is not null then greatest(s.pct_positive_ci_upper, s.pct_positive) end + s.shift_positive', 0, 100) }}
             as pub_pct_positive_ci_upper,
         {{ clamp('s.pct_negative + s.shift_negative', 0, 100) }} as pub_pct_negative,
         {{ clamp('s.mean_score + s.shift_score', 0, 10) }} as pub_mean_score,
-        {{ clamp('least(s.mean_score_ci_lower, s.mean_score) + s.shift_score', 0, 10) }} as pub_mean_score_ci_lower,
-        {{ clamp('greatest(s.mean_score_ci_upper, s.mean_score) + s.shift_score', 0, 10) }} as pub_mean_score_ci_upper,
+        {{ clamp('case when s.mean_score_ci_lower is not null then least(s.mean_score_ci_lower, s.mean_score) end + s.shift_score', 0, 10) }} as pub_mean_score_ci_lower,
+        {{ clamp('case when s.mean_score_ci_upper is not null then greatest(s.mean_score_ci_upper, s.mean_score) end + s.shift_score', 0, 10) }} as pub_mean_score_ci_upper,
         s.effective_n * s.pub_n / nullif(s.unweighted_n, 0) as pub_effective_n
     from shifted as s
 ),
