@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from analytics.ptable import MAX_PCV, adjustment
 
 ROUNDING_BASE = 5  # dbt var survey_rounding_base
+ESTIMATE_MIN_BASE = 10  # dbt var survey_estimate_min_base
 DIMENSIONS = {"age_band": "age_band_code", "sex": "sex_code", "ethnic_group": "ethnic_group_code",
               "imd_decile": "imd_decile"}
 _ADJ = {(pcv, key): adjustment(pcv, key) for pcv in range(1, MAX_PCV + 1) for key in range(256)}
@@ -46,6 +47,8 @@ class Resident:
     demographics: dict[str, str]
     qol: dict[str, tuple[str, float]]  # measure -> (valence, weight)
     answers: dict[tuple[str, str], str]  # (survey, question) -> code
+    agencies: set[str] = field(default_factory=set)  # agencies whose questionnaires the resident answered
+    response_lsoas: list[str] = field(default_factory=list)  # the LSOA of each of their responses this period
 
 
 class SurveyCells:
@@ -71,10 +74,44 @@ class SurveyCells:
             for dim, cat in r.demographics.items():
                 self.rep[("ward", r.ward, dim, cat)].add(r.key, r.record_key)
                 self.rep[("lad", r.lad, dim, cat)].add(r.key, r.record_key)
+        for rk, agency in con.execute("""
+                SELECT DISTINCT l.resident_key, q.agency FROM staging.stg_surveys__respondents s
+                JOIN intermediate.int_survey_responses_linked l USING (response_key)
+                JOIN staging.stg_surveys__questionnaires q USING (survey_id)
+                WHERE q.period = ?""", [period]).fetchall():
+            if rk in self.residents:
+                self.residents[rk].agencies.add(agency)
+        # area_profiles.survey_responses: responses of every period per LSOA of the response, keyed by the
+        # respondent's record key, plus the responses key (every response counted)
+        self.responses: dict[str, Cell] = defaultdict(Cell)
+        for rk, lsoa, key, period_ in con.execute("""
+                SELECT l.resident_key, s.lsoa_code, k.record_key, q.period FROM staging.stg_surveys__respondents s
+                JOIN intermediate.int_survey_responses_linked l USING (response_key)
+                JOIN intermediate.int_survey_resident_record_keys k USING (resident_key)
+                JOIN staging.stg_surveys__questionnaires q USING (survey_id)
+                WHERE s.lsoa_code IS NOT NULL""").fetchall():
+            self.responses[lsoa].add(rk, key)
+            if period_ == period and rk in self.residents:
+                self.residents[rk].response_lsoas.append(lsoa)
+        self.responses_key = sum(c.keys for c in self.responses.values())
+        # residents per agency in each cell (int_survey_agency_cells): kept answers (quality_of_life) and
+        # residents asked (survey_overlap)
+        self.agency: dict[str, dict[tuple, dict[str, Cell]]] = {
+            "quality_of_life": defaultdict(lambda: defaultdict(Cell)),
+            "survey_overlap": defaultdict(lambda: defaultdict(Cell))}
+        for rk, measure, agency in con.execute("""
+                SELECT DISTINCT resident_key, measure_id, agency FROM intermediate.int_survey_measure_asks
+                WHERE period = ?""", [period]).fetchall():
+            r = self.residents.get(rk)
+            if r is None:
+                continue  # not profiled in the period (the marts' inner join drops them too)
+            areas = [("partnership", "all"), ("lad", r.lad or "unplaced")] + ([("ward", r.ward)] if r.ward else [])
+            for level, area in areas:
+                self.agency["survey_overlap"][(level, area, measure)][agency].add(rk, r.record_key)
         self.qol: dict[tuple, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
         self.qol_weights: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-        for rk, measure, valence, weight in con.execute("""
-                SELECT d.resident_key, d.measure_id, d.valence, w.weight
+        for rk, measure, valence, weight, kept_agency in con.execute("""
+                SELECT d.resident_key, d.measure_id, d.valence, w.weight, d.kept_agency
                 FROM intermediate.int_survey_measures_deduplicated d
                 JOIN intermediate.int_survey_residents_weighted w USING (resident_key, period)
                 WHERE d.period = ? AND d.valence IN ('positive', 'neutral', 'negative')
@@ -88,6 +125,7 @@ class SurveyCells:
                 cells, weights = self.qol[(level, area, measure)], self.qol_weights[(level, area, measure)]
                 cells["all"].add(rk, r.record_key)
                 weights["all"] += weight
+                self.agency["quality_of_life"][(level, area, measure)][kept_agency].add(rk, r.record_key)
                 if valence != "neutral":
                     cells[valence].add(rk, r.record_key)
                     weights[valence] += weight
@@ -115,6 +153,27 @@ class SurveyCells:
             if without.key in cell.members:
                 n, keys = n - 1, keys - without.record_key
         return n if exact else survey_count(n, (keys + wave) % 256)
+
+    def agencies(self, mart: str, level: str, area: str, measure: str, without: Resident | None = None,
+                 exact: bool = False) -> set[str]:
+        """The agencies a cell names (survey_overlap.agencies_asking) or counts (quality_of_life.
+        contributing_agencies): those whose published count of residents in the cell reaches
+        survey_estimate_min_base (exact: every agency with a resident there, as before)."""
+        cells = self.agency[mart].get((level, area, measure), {})
+        return {a for a, cell in cells.items()
+                if self.published(cell, without, exact) >= (1 if exact else ESTIMATE_MIN_BASE)}
+
+    def survey_responses(self, lsoa: str, without: Resident | None = None, exact: bool = False) -> int:
+        """area_profiles.survey_responses of an LSOA, or in the publication before `without` responded
+        (once in the period)."""
+        cell = self.responses.get(lsoa, Cell())
+        n, keys, total = cell.n, cell.keys, self.responses_key
+        if without is not None:
+            total -= without.record_key * len(without.response_lsoas)
+            for at in without.response_lsoas:
+                if at == lsoa:
+                    n, keys = n - 1, keys - without.record_key
+        return n if exact else survey_count(n, (keys + total) % 256)
 
     def qol_pct(self, level: str, area: str, measure: str, valence: str, without: Resident | None = None,
                 exact: bool = False) -> float | None:

@@ -23,7 +23,7 @@ TRIALS = 300
 # NOT at chance: a respondent moves the ward and authority cell of their group by +1 in expectation, so each
 # of those published cells rises by 5 (rather than falls by 5) 20 % more often than a cell without them;
 # measured 7-15 points over chance (docs/disclosure.md), where exact counts give 100 %.
-MARGIN = {"answer": 0.03, "lsoa": 0.03, "demographic": 0.20}
+MARGIN = {"answer": 0.03, "lsoa": 0.03, "agency": 0.03, "demographic": 0.20}
 THRESHOLDS = (0, 1, 3, 5, 8, 10, 15)  # the attacker only trusts a lead of at least this (picked with hindsight)
 
 
@@ -47,6 +47,13 @@ def survey(built):
             "qol": {(lvl, a, m): (n, p) for lvl, a, m, n, p in con.execute(
                 "SELECT area_level, area_code, measure_id, unweighted_n, pct_positive FROM marts.quality_of_life "
                 "WHERE period = ?", [period]).fetchall()},
+            "responses": dict(con.execute("SELECT lsoa_code, survey_responses FROM marts.area_profiles").fetchall()),
+            "qol_agencies": {(lvl, a, m): n for lvl, a, m, n in con.execute(
+                "SELECT area_level, area_code, measure_id, contributing_agencies FROM marts.quality_of_life "
+                "WHERE period = ? AND NOT is_suppressed", [period]).fetchall()},
+            "overlap_agencies": {(lvl, a, m): (names, n) for lvl, a, m, names, n in con.execute(
+                "SELECT area_level, area_code, measure_id, agencies_asking, n_agencies_asking "
+                "FROM marts.survey_overlap WHERE period = ?", [period]).fetchall()},
             "cons": {(s, sv, q, c): v for s, sv, q, c, v in con.execute(
                 "SELECT scope, survey_id, question_id, response_code, response_count FROM marts.consultation_summary "
                 "WHERE period = ? AND disclosure_rule = 'cell_key_perturbation'", [period]).fetchall()},
@@ -73,6 +80,15 @@ def test_the_replica_publishes_what_dbt_published(survey):
         if key in marts["cons"]:
             assert marts["cons"][key] == cells.published(cell)
     assert checked > 1000 and len(cells.cons) > 100
+    for lsoa, value in marts["responses"].items():
+        assert value == cells.survey_responses(lsoa), lsoa
+    # the agencies a cell counts or names: those whose published count reaches survey_estimate_min_base
+    for key, n in marts["qol_agencies"].items():
+        assert n == len(cells.agencies("quality_of_life", *key)), key
+    for key, (names, n) in marts["overlap_agencies"].items():
+        expected = cells.agencies("survey_overlap", *key)
+        assert n == len(expected) and (names or "") == ",".join(sorted(expected)), key
+    assert len(marts["qol_agencies"]) > 1000 and len(marts["overlap_agencies"]) > 100
 
 
 def _best_guess(scores: dict[str, float], prior: str, threshold: float) -> str:
@@ -115,6 +131,16 @@ def _attack(cells: SurveyCells, trials: list[str], exact: bool) -> dict[str, Tal
     for (lvl, area, _), group in cells.qol.items():
         qol_n[(lvl, area)].append(group["all"])
     size = {w: sum(cells.published(c) for c in ward_cells[w]) for w in wards}
+    # which agency a respondent answered: public are the agencies whose questionnaires ask each measure
+    # (survey_overlap.agencies_needing) and how many residents each agency surveyed (its own report)
+    asking = defaultdict(set)
+    for (lvl, _, measure), by_agency in cells.agency["survey_overlap"].items():
+        if lvl == "partnership":
+            asking[measure] |= set(by_agency)
+    agency_names = sorted(set().union(*asking.values()))
+    surveyed = Counter(a for res in cells.residents.values() for a in res.agencies)
+    agency_prior = max(agency_names, key=lambda a: (surveyed[a], a))
+    qol_measures = sorted({m for (_, _, m) in cells.qol})
     lsoa_size = {a: sum(cells.published(c) for c in qol_n[("lsoa", a)]) for a in lsoas}
     for rk in trials:
         r = cells.residents[rk]
@@ -160,12 +186,40 @@ def _attack(cells: SurveyCells, trials: list[str], exact: bool) -> dict[str, Tal
             moves = {c: delta(cells.cons[(scope, survey, question, c)]) for c in codes}
             prior = max(codes, key=lambda c: cells.published(cells.cons[(scope, survey, question, c)]))
             tallies[f"{scope} answer"].record(code, prior, {"count": moves})
+        # which agency they answered (they answered one questionnaire), knowing their LSOA, ward and authority,
+        # from survey_overlap.agencies_asking (names) and quality_of_life.contributing_agencies (counts; an
+        # attacker credits a rise in the count to every agency asking the measure). Counts are taken as
+        # published even where the mart withholds them with the estimate (a stronger attacker).
+        if len(r.agencies) == 1:
+            overlap, qol = dict.fromkeys(agency_names, 0.0), dict.fromkeys(agency_names, 0.0)
+            for measure in asking:
+                for lvl, area in (("partnership", "all"), ("lad", r.lad or "unplaced"), ("ward", r.ward)):
+                    now = cells.agencies("survey_overlap", lvl, area, measure, exact=exact)
+                    then = cells.agencies("survey_overlap", lvl, area, measure, r, exact)
+                    for a in now - then:
+                        overlap[a] += 1
+                    for a in then - now:
+                        overlap[a] -= 1
+            for measure in qol_measures:
+                for lvl, area in (("lsoa", r.lsoa), ("ward", r.ward), ("lad", r.lad)):
+                    move = (len(cells.agencies("quality_of_life", lvl, area, measure, exact=exact))
+                            - len(cells.agencies("quality_of_life", lvl, area, measure, r, exact)))
+                    for a in asking[measure]:
+                        qol[a] += move
+            tallies["agency answered"].record(next(iter(r.agencies)), agency_prior, {
+                "agencies_asking": overlap, "contributing_agencies": qol,
+                "both": {a: overlap[a] + qol[a] for a in agency_names}})
         # where they live, knowing nothing: the ward (representation + quality-of-life bases), the LSOA
         ward_moves = {w: sum(delta(c) for c in ward_cells[w]) + sum(delta(c) for c in qol_n[("ward", w)])
                       for w in wards}
         tallies["ward"].record(r.ward, max(wards, key=size.get), {"sum": ward_moves})
         lsoa_moves = {a: sum(delta(c) for c in qol_n[("lsoa", a)]) for a in lsoas}
-        tallies["lsoa"].record(r.lsoa, max(lsoas, key=lsoa_size.get), {"sum": lsoa_moves})
+        # area_profiles.survey_responses (responses of every period, per LSOA)
+        response_moves = {a: cells.survey_responses(a, exact=exact) - cells.survey_responses(a, r, exact)
+                          for a in lsoas}
+        tallies["lsoa"].record(r.lsoa, max(lsoas, key=lsoa_size.get), {
+            "sum": lsoa_moves, "area_profiles": response_moves,
+            "both": {a: lsoa_moves[a] + response_moves[a] for a in lsoas}})
     return tallies
 
 
@@ -182,11 +236,13 @@ def test_differencing_after_one_added_response_is_no_better_than_chance(attacks,
               "best attack (strategy) | with exact counts")
         for name, tally in sorted(perturbed.items()):
             chance, best, how = tally.rates()
+            exact_chance, exact_best, _ = exact[name].rates()
             print(f"  {name}: {100 * chance:.1f} % → {100 * best:.1f} % ({how}) | exact "
-                  f"{100 * exact[name].rates()[1]:.1f} % over {tally.trials} guesses")
+                  f"{100 * exact_chance:.1f} % → {100 * exact_best:.1f} % over {tally.trials} guesses")
     for name, tally in perturbed.items():
         chance, best, _ = tally.rates()
-        kind = "answer" if name.endswith("answer") else "lsoa" if name == "lsoa" else "demographic"
+        kind = ("answer" if name.endswith(" answer") else "agency" if name == "agency answered"
+                else "lsoa" if name == "lsoa" else "demographic")
         assert best <= chance + MARGIN[kind], (name, chance, best)
     # the same attacker against exact counts (what threshold_secondary published for every cell of 10+)
     for name in ("sex", "age_band", "ethnic_group", "imd_decile", "ward", "survey_question answer"):

@@ -160,7 +160,7 @@ def test_fifth_survey_flows_into_every_mart(five_agencies):
     settings, _, _, with_mapping = five_agencies
     assert with_mapping["success"], with_mapping["failures"]
     suites = [s for s in all_suites() if s.table in {f"marts.{m}" for m in SURVEY_MARTS}]
-    assert len(suites) == 6  # the five mart suites and disclosure_survey_cell_key_counts
+    assert len(suites) == 7  # the five mart suites, disclosure_survey_cell_key_counts and _agency_counts
     assert all(r["success"] for r in run_gate("five-agencies", settings, suites))
 
     report = read(settings, f"SELECT * FROM marts.survey_harmonisation WHERE survey_id = '{FIRE}'")

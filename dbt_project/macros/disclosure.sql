@@ -189,6 +189,18 @@ having (not bool_or({{ parent_hidden }})
     cast({{ base }} * round({{ perturbed_count(count_expr, cell_key_expr) }} / {{ base }}) as bigint)
 {%- endmacro %}
 
+{#- The published value of a count of volunteers living here (int_volunteer_residence_cells, whose cell key
+    adds the register key): the perturbed count rounded to the nearest multiple of var
+    volunteer_rounding_base (1 = not rounded). 0 stays 0. -#}
+{% macro volunteer_count(count_expr, cell_key_expr) -%}
+{%- set base = var('volunteer_rounding_base') -%}
+{%- if base == 1 -%}
+    {{ perturbed_count(count_expr, cell_key_expr) }}
+{%- else -%}
+    cast({{ base }} * round({{ perturbed_count(count_expr, cell_key_expr) }} / {{ base }}) as bigint)
+{%- endif -%}
+{%- endmacro %}
+
 {#- expr held within [low, high], NULL kept NULL (DuckDB's least / greatest skip NULLs). -#}
 {% macro clamp(expr, low, high) -%}
     case when ({{ expr }}) is not null then least(greatest({{ expr }}, {{ low }}), {{ high }}) end

@@ -52,11 +52,15 @@ def _survey_perturbed(gxe: Any) -> list[Any]:
 
 _PTABLE_MAX = 20  # dbt var cell_key_ptable_max
 _ROUNDING_BASE = 5  # dbt var survey_rounding_base
+_VOLUNTEER_ROUNDING_BASE = 5  # dbt var volunteer_rounding_base
 SURVEY_TABLES = ("consultation_summary", "quality_of_life", "survey_overlap", "survey_representation")
+# volunteers living here: cell_key already holds the register key (int_volunteer_residence_cells)
 PERTURBED_QUERY = f"""
 WITH cells AS (SELECT * FROM intermediate.int_volunteer_residence_cells),
 expected AS (
-    SELECT c.area_level, c.area_code, c.volunteers + p.adjustment AS expected
+    SELECT c.area_level, c.area_code,
+           {_VOLUNTEER_ROUNDING_BASE} * CAST(round((c.volunteers + p.adjustment) / {_VOLUNTEER_ROUNDING_BASE}.0)
+                                             AS BIGINT) AS expected
     FROM cells AS c
     JOIN ref.disclosure_ptable AS p ON p.pcv = least(c.volunteers, {_PTABLE_MAX}) AND p.ckey = c.cell_key
 )
@@ -115,6 +119,36 @@ SURVEY_PERTURBED_QUERY = "\nUNION ALL\n".join([
 ])
 SURVEY_PERTURBED_QUERY = (f"SELECT *, published % {_ROUNDING_BASE} AS remainder FROM (\n{SURVEY_PERTURBED_QUERY}\n)")
 
+_ESTIMATE_MIN_BASE = 10  # dbt var survey_estimate_min_base
+_AGENCY_KEYS = ("a.area_level = m.area_level AND a.area_code = m.area_code AND a.period = m.period "
+                "AND a.measure_id = m.measure_id")
+# quality_of_life.contributing_agencies and survey_overlap.n_agencies_asking count the agencies whose own
+# published count of residents in the cell reaches survey_estimate_min_base (int_survey_agency_cells)
+AGENCY_QUERY = f"""
+WITH a AS (
+    SELECT c.mart, c.area_level, c.area_code, c.period, c.measure_id,
+           count(*) FILTER (WHERE {_survey_expected('c.residents', 'c.cell_key')} >= {_ESTIMATE_MIN_BASE}) AS expected
+    FROM intermediate.int_survey_agency_cells AS c
+    GROUP BY c.mart, c.area_level, c.area_code, c.period, c.measure_id
+)
+SELECT 'quality_of_life' AS table_name, m.contributing_agencies AS published, coalesce(a.expected, 0) AS expected
+FROM marts.quality_of_life AS m LEFT JOIN a ON a.mart = 'quality_of_life' AND {_AGENCY_KEYS}
+WHERE NOT m.is_suppressed
+UNION ALL
+SELECT 'survey_overlap', m.n_agencies_asking, coalesce(a.expected, 0)
+FROM marts.survey_overlap AS m LEFT JOIN a ON a.mart = 'survey_overlap' AND {_AGENCY_KEYS}
+"""
+
+
+def _agency_counts(gxe: Any) -> list[Any]:
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="published", column_B="expected"),
+        gxe.ExpectColumnValuesToNotBeNull(column="published"),
+        gxe.ExpectColumnDistinctValuesToEqualSet(column="table_name", value_set=["quality_of_life", "survey_overlap"]),
+    ]
+
+
 SUITES = [
     SuiteSpec("disclosure_policy_coverage", "marts.area_profiles", _coverage,
               "Every published mart has a disclosure rule in config/disclosure_policy.yml",
@@ -127,4 +161,7 @@ SUITES = [
     SuiteSpec("disclosure_survey_cell_key_counts", "marts.survey_representation", _survey_perturbed,
               "Survey counts of people: every published count = private count + ptable adjustment, rounded to 5",
               relative_rows=None, query=SURVEY_PERTURBED_QUERY),
+    SuiteSpec("disclosure_survey_agency_counts", "marts.survey_overlap", _agency_counts,
+              "Agencies counted per survey cell: those whose published count of residents reaches 10",
+              relative_rows=None, query=AGENCY_QUERY),
 ]

@@ -1,8 +1,9 @@
 -- One row per LSOA joining geography, census, deprivation and what every partner feed holds there.
 -- Counts of people (survey responses, volunteers living here) are published with cell-key perturbation
 -- (macros/disclosure.sql; rule cell_key_perturbation in config/disclosure_policy.yml): the same person
--- always carries the same record key, so a one-person change between publications, or this LSOA against
--- its ward in volunteering_by_area, does not reveal anyone. Volunteers living here: the definition in
+-- always carries the same record key; each cell key adds a key of the whole count (every response; every
+-- volunteer: the register key) and the result is rounded to 5, so a one-person change between
+-- publications re-draws every LSOA, and this LSOA against its ward in volunteering_by_area reveals no one. Volunteers living here: the definition in
 -- int_volunteer_residence_cells, shared with volunteering_by_area.
 with population as (
     select
@@ -23,13 +24,21 @@ ethnicity as (
     group by lsoa_code
 ),
 
-respondents as (
-    select r.lsoa_code, count(*) as survey_responses, {{ cell_key('k.record_key') }} as cell_key
+responses as (
+    select r.lsoa_code, count(*) as survey_responses, sum(k.record_key) as key_sum
     from {{ ref('stg_surveys__respondents') }} as r
     inner join {{ ref('int_survey_responses_linked') }} as l on r.response_key = l.response_key
     inner join {{ ref('int_survey_resident_record_keys') }} as k on l.resident_key = k.resident_key
     where r.lsoa_code is not null
     group by r.lsoa_code
+),
+
+respondents as (
+    -- the cell key adds the responses key (the record keys of every response counted here, in any LSOA), so
+    -- one added response re-draws every LSOA's published count, as the wave key does for the survey marts
+    select r.lsoa_code, r.survey_responses, {{ survey_cell_key('r.key_sum', 'k.responses_key') }} as cell_key
+    from responses as r
+    cross join (select {{ cell_key('key_sum') }} as responses_key from responses) as k
 ),
 
 services as (
@@ -68,10 +77,10 @@ select
         as pct_ethnic_minority,
     d.imd_rank,
     d.imd_decile,
-    {{ perturbed_count('r.survey_responses', 'r.cell_key') }} as survey_responses,
+    {{ survey_count('r.survey_responses', 'r.cell_key') }} as survey_responses,
     cast(coalesce(s.service_locations, 0) as bigint) as service_locations,
     cast(coalesce(v.open_vacancies, 0) as bigint) as open_vacancies,
-    {{ perturbed_count('vol.registered_volunteers', 'vol.cell_key') }} as registered_volunteers
+    {{ volunteer_count('vol.registered_volunteers', 'vol.cell_key') }} as registered_volunteers
 from {{ ref('stg_ons__lsoas') }} as l
 left join population as p on l.lsoa_code = p.lsoa_code
 left join ethnicity as e on l.lsoa_code = e.lsoa_code

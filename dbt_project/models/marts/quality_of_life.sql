@@ -5,13 +5,31 @@
 -- base's, so one added response re-draws every estimate of its period. Estimates are withheld when the
 -- published base is under survey_estimate_min_base, or when a published base under
 -- attribute_disclosure_max_n shows everyone positive or everyone negative (a one-way cell).
-with cells as (
+-- contributing_agencies counts the agencies whose own published count of kept answers in the cell
+-- (survey_count over int_survey_agency_cells) reaches survey_estimate_min_base: decided on re-drawn
+-- published values, so one added response cannot be read off a change in it.
+with agencies as (
+    select area_level, area_code, period, measure_id,
+        count(*) filter (where published >= {{ var('survey_estimate_min_base') }}) as contributing_agencies
+    from (
+        select a.*, {{ survey_count('a.residents', 'a.cell_key') }} as published
+        from {{ ref('int_survey_agency_cells') }} as a
+        where a.mart = 'quality_of_life'
+    ) as a
+    group by area_level, area_code, period, measure_id
+),
+
+cells as (
     select
-        c.*,
+        c.* exclude (contributing_agencies),
+        coalesce(ag.contributing_agencies, 0) as contributing_agencies,
         {{ survey_count('c.unweighted_n', 'c.cell_key') }} as pub_n,
         {{ survey_count('c.positive_n', 'c.positive_cell_key') }} - c.positive_n as d_positive,
         {{ survey_count('c.negative_n', 'c.negative_cell_key') }} - c.negative_n as d_negative
     from {{ ref('int_quality_of_life_cells') }} as c
+    left join agencies as ag
+        on c.area_level = ag.area_level and c.area_code = ag.area_code and c.period = ag.period
+       and c.measure_id = ag.measure_id
 ),
 
 shifted as (
@@ -27,12 +45,16 @@ published as (
     select
         s.*,
         {{ clamp('s.pct_positive + s.shift_positive', 0, 100) }} as pub_pct_positive,
-        {{ clamp('s.pct_positive_ci_lower + s.shift_positive', 0, 100) }} as pub_pct_positive_ci_lower,
-        {{ clamp('s.pct_positive_ci_upper + s.shift_positive', 0, 100) }} as pub_pct_positive_ci_upper,
+        -- the interval bounds held on their side of the estimate: a Wilson bound at p = 1 is 100 - 1e-14 in
+        -- floating point, which after the shift could round to 0.1 below the estimate
+        {{ clamp('case when s.pct_positive_ci_lower is not null then least(s.pct_positive_ci_lower, s.pct_positive) end + s.shift_positive', 0, 100) }}
+            as pub_pct_positive_ci_lower,
+        {{ clamp('case when s.pct_positive_ci_upper is not null then greatest(s.pct_positive_ci_upper, s.pct_positive) end + s.shift_positive', 0, 100) }}
+            as pub_pct_positive_ci_upper,
         {{ clamp('s.pct_negative + s.shift_negative', 0, 100) }} as pub_pct_negative,
         {{ clamp('s.mean_score + s.shift_score', 0, 10) }} as pub_mean_score,
-        {{ clamp('s.mean_score_ci_lower + s.shift_score', 0, 10) }} as pub_mean_score_ci_lower,
-        {{ clamp('s.mean_score_ci_upper + s.shift_score', 0, 10) }} as pub_mean_score_ci_upper,
+        {{ clamp('case when s.mean_score_ci_lower is not null then least(s.mean_score_ci_lower, s.mean_score) end + s.shift_score', 0, 10) }} as pub_mean_score_ci_lower,
+        {{ clamp('case when s.mean_score_ci_upper is not null then greatest(s.mean_score_ci_upper, s.mean_score) end + s.shift_score', 0, 10) }} as pub_mean_score_ci_upper,
         s.effective_n * s.pub_n / nullif(s.unweighted_n, 0) as pub_effective_n
     from shifted as s
 ),

@@ -3,9 +3,27 @@
 -- rounded (macros/disclosure.sql survey_count; rule cell_key_perturbation in config/disclosure_policy.yml);
 -- question_asks and the ratios are computed from the published counts. A part is never published above
 -- its whole (residents asked more than once, or with conflicting answers, at most the residents asked).
-with cells as (
+-- agencies_asking names an agency only when its own published count of residents asked in the cell
+-- (survey_count over int_survey_agency_cells) reaches survey_estimate_min_base, so one added response
+-- cannot be read off the list (docs/disclosure.md).
+with agencies as (
+    select area_level, area_code, period, measure_id,
+        string_agg(agency, ',' order by agency)
+            filter (where published >= {{ var('survey_estimate_min_base') }}) as agencies_asking,
+        count(*) filter (where published >= {{ var('survey_estimate_min_base') }}) as n_agencies_asking
+    from (
+        select a.*, {{ survey_count('a.residents', 'a.cell_key') }} as published
+        from {{ ref('int_survey_agency_cells') }} as a
+        where a.mart = 'survey_overlap'
+    ) as a
+    group by area_level, area_code, period, measure_id
+),
+
+cells as (
     select
-        c.*,
+        c.* exclude (agencies_asking, n_agencies_asking),
+        ag.agencies_asking,
+        coalesce(ag.n_agencies_asking, 0) as n_agencies_asking,
         {{ survey_count('c.residents_asked', 'c.key_residents_asked') }} as pub_asked,
         {{ survey_count('c.residents_asked_more_than_once', 'c.key_residents_asked_more_than_once') }} as pub_multi,
         {{ survey_count('c.duplicate_asks', 'c.key_duplicate_asks') }} as pub_duplicate_asks,
@@ -13,6 +31,9 @@ with cells as (
         {{ survey_count('c.residents_with_conflicting_answers', 'c.key_residents_with_conflicting_answers') }}
             as pub_conflicting
     from {{ ref('int_survey_overlap_cells') }} as c
+    left join agencies as ag
+        on c.area_level = ag.area_level and c.area_code = ag.area_code and c.period = ag.period
+       and c.measure_id = ag.measure_id
 ),
 
 published as (

@@ -80,5 +80,5 @@ select
     case when open_vacancies > 0
         then {{ round_to('100.0 * (open_vacancies - matched_vacancies) / open_vacancies', 1) }} end
         as pct_vacancies_unmatched,
-    {{ perturbed_count('volunteers', 'cell_key') }} as registered_volunteers
+    {{ volunteer_count('volunteers', 'cell_key') }} as registered_volunteers
 from all_rows
