@@ -21,6 +21,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 
 from ingest.checks import EMAIL, URL
 from ingest.http_client import FeedClient, FeedError
@@ -223,13 +224,30 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(SERVICE_SCHEMA)
 
 
+@cache
+def _fast_validator() -> jsonschema_rs.Draft202012Validator:
+    """The same schema compiled in Rust: about 150x faster, so only invalid records pay for the
+    pure-Python validator that words the reasons (tests/test_service_schema_gate.py checks they agree)."""
+    return jsonschema_rs.Draft202012Validator(SERVICE_SCHEMA)
+
+
+def _fast_valid(service: dict[str, Any]) -> bool:
+    """True when the Rust validator accepts the record; anything it cannot take (an integer beyond 64
+    bits, a nesting too deep) goes to the pure-Python validator instead of failing the load."""
+    try:
+        return _fast_validator().is_valid(service)
+    except (ValueError, OverflowError, RecursionError, TypeError):
+        return False
+
+
 def service_problems(service: dict[str, Any], *, fields: bool = True) -> list[str]:
     """Every reason a (current-shape) service record is invalid (schema errors first); ``fields=False``
     leaves out the field-level checks (email, websites, postcodes), whose fields a lenient source drops."""
     checked = field_problems(service) if fields else []
     covered = {field.replace(".", "/") for field, _ in checked}  # one reason per field, the clearer one
     reasons = []
-    for err in sorted(_validator().iter_errors(service), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+    errors = [] if _fast_valid(service) else _validator().iter_errors(service)
+    for err in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         where = "/".join(str(p) for p in err.absolute_path) or "record"
         if where not in covered:
             reasons.append(f"schema: {where}: {err.message}")
