@@ -49,6 +49,18 @@ def test_well_formed_csv_round_trips(rows):
     assert set(parsed.swallowed) <= set(parsed.row_problems)
 
 
+@settings(max_examples=150, deadline=None)
+@given(ROWS)
+def test_every_row_with_a_nul_is_a_problem_row(rows):
+    """parse_csv skips the per-cell checks when the whole body is clean: the rows it must flag still are."""
+    parsed = parse_csv(_csv(["id", "q1", "q2"], rows))
+    kept = [r for r in rows if any(c.strip() for c in r)]
+    assert len(parsed.rows) == len(kept)
+    for index, row in enumerate(kept):
+        dirty = any("\x00" in c for c in row)
+        assert (index in parsed.row_problems) == dirty or index in parsed.swallowed
+
+
 @settings(max_examples=200, deadline=None)
 @given(ROWS, st.lists(st.tuples(st.integers(0, 10_000), st.binary(min_size=1, max_size=3)), max_size=4))
 def test_mangled_csv_never_escapes_and_accounts_for_records(rows, damage):
