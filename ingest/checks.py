@@ -42,6 +42,7 @@ def float_problem(value: str | None, what: str, lo: float, hi: float, *, require
     return None if lo <= number <= hi else f"{what} {number} is outside {lo}..{hi}"
 
 
+_UK_TIMESTAMP = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}) ([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?")
 _TIMESTAMP_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 
 
@@ -50,6 +51,12 @@ def parse_timestamp(value: str | None) -> datetime | None:
     if not value or not value.strip():
         return None
     text = value.strip()
+    if (match := _UK_TIMESTAMP.fullmatch(text)) is not None:  # the common export form, without strptime
+        day, month, year, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+        try:
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        except ValueError:
+            pass  # the format list below decides, as it always did
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -106,13 +106,17 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
 def with_provenance(rows: pa.Table, context: LoadContext, fetched_at: datetime,
                     payload_sha256: str | list[str]) -> pa.Table:
     """Prefix provenance columns (load id, source, fetched_at, payload checksum)."""
-    n = rows.num_rows
-    shas = payload_sha256 if isinstance(payload_sha256, list) else [payload_sha256] * n
+    n = rows.num_rows  # constants repeated in Arrow: an England survey has ~10 M answer rows
+
+    def constant(value: Any, kind: pa.DataType) -> pa.Array:
+        return pa.repeat(pa.scalar(value, kind), n)
+
     columns = [
-        pa.array([context.load_id] * n, pa.string()),
-        pa.array([context.source] * n, pa.string()),
-        pa.array([fetched_at] * n, pa.timestamp("us", tz="UTC")),
-        pa.array(shas, pa.string()),
+        constant(context.load_id, pa.string()),
+        constant(context.source, pa.string()),
+        constant(fetched_at, pa.timestamp("us", tz="UTC")),
+        pa.array(payload_sha256, pa.string()) if isinstance(payload_sha256, list)
+        else constant(payload_sha256, pa.string()),
     ]
     return pa.Table.from_arrays(columns + rows.columns, schema=pa.schema(PROVENANCE_FIELDS + list(rows.schema)))
 

@@ -7,7 +7,6 @@ module: it comes from ``CG_HASH_KEY`` or the Airflow Variable ``cg_hash_key``.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -94,10 +93,33 @@ def normalise_name(value: str | None) -> str | None:
     return letters or None
 
 
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
+def _fast_dob(text: str) -> date | None:
+    """The two forms nearly every export uses, without ``strptime`` (2.4 M calls took a sixth of an
+    England survey load); None sends the text through the full format list (same result either way)."""
+    if match := _ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := _UK_DATE.fullmatch(text):
+        day, month, year = match.groups()
+    else:
+        return None
+    try:
+        parsed = date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    return parsed if 1900 <= parsed.year <= 2030 else None
+
+
 def parse_dob(value: str | None) -> date | None:
     if not value:
         return None
     text = value.strip()
+    fast = _fast_dob(text)
+    if fast is not None:
+        return fast
     for fmt in _DOB_FORMATS:
         try:
             parsed = datetime.strptime(text, fmt).date()
@@ -132,7 +154,7 @@ class Pseudonymiser:
         if normalised is None:
             return None
         message = f"{kind}\x1f{normalised}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, message, "sha256").hex()  # the C one-shot HMAC-SHA256
 
     def email(self, value: str | None) -> str | None:
         return self.hash("email", normalise_email(value))

@@ -1,0 +1,82 @@
+"""The fast paths of the date parsers give exactly what the format lists give (Hypothesis).
+
+``parse_dob`` and ``parse_timestamp`` read the two common export forms with a regular expression instead
+of ``strptime`` (a sixth of an England survey load). The reference here is the format list alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, date, datetime
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from ingest.checks import _TIMESTAMP_FORMATS, parse_timestamp
+from ingest.pseudonymise import _DOB_FORMATS, Pseudonymiser, parse_dob
+
+
+def reference_dob(value: str | None) -> date | None:
+    if not value:
+        return None
+    for fmt in _DOB_FORMATS:
+        try:
+            parsed = datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+        if 1900 <= parsed.year <= 2030:
+            return parsed
+    return None
+
+
+def reference_timestamp(value: str | None) -> datetime | None:
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+        for fmt in _TIMESTAMP_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+number = st.integers(0, 3000).map(str) | st.integers(0, 99).map(lambda n: f"{n:02d}")
+date_like = st.builds(lambda a, s1, b, s2, c, pad: f"{pad}{a}{s1}{b}{s2}{c}{pad}", number,
+                      st.sampled_from("/-. "), number, st.sampled_from("/-. "), number, st.sampled_from(["", " "]))
+time_like = st.builds(lambda d, h, m, s: f"{d} {h}:{m}{s}", date_like, number, number,
+                      st.sampled_from(["", ":00", ":59", ":60", ":7"]))
+
+
+@settings(max_examples=800, deadline=None)
+@given(date_like | st.text(alphabet="0123456789/-.: ٣", max_size=12))
+@example("29/02/1999")
+@example("31/12/1899")
+@example("1/2/1980")
+@example("1980-02-30")
+def test_parse_dob_matches_the_format_list(text: str) -> None:
+    assert parse_dob(text) == reference_dob(text)
+
+
+@settings(max_examples=800, deadline=None)
+@given(time_like | st.text(alphabet="0123456789/-.: TZ+", max_size=20))
+@example("01/02/2024 24:00")
+@example("31/04/2024 10:30")
+@example("01/02/2024 9:30")
+@example("2024-02-01T10:30:00Z")
+def test_parse_timestamp_matches_the_format_list(text: str) -> None:
+    assert parse_timestamp(text) == reference_timestamp(text)
+
+
+def test_pseudonyms_are_the_hmac_sha256_of_kind_and_value() -> None:
+    key = b"k" * 32
+    expected = hmac.new(key, "dob\x1f1980-02-01".encode(), hashlib.sha256).hexdigest()
+    assert Pseudonymiser(key).dob(date(1980, 2, 1)) == expected
