@@ -4,6 +4,7 @@ publication with and without one respondent (tests/test_disclosure_survey_differ
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -30,11 +31,14 @@ class Cell:
     n: int = 0
     keys: int = 0
     members: set[str] = field(default_factory=set)
+    weights: dict[str, int] = field(default_factory=dict)  # how often each member is counted
 
-    def add(self, resident: str, key: int) -> None:
-        self.n += 1
-        self.keys += key
+    def add(self, resident: str, key: int, weight: int = 1) -> None:
+        """Count the resident `weight` times (their record key as often), e.g. once per question put."""
+        self.n += weight
+        self.keys += weight * key
         self.members.add(resident)
+        self.weights[resident] = self.weights.get(resident, 0) + weight
 
 
 @dataclass
@@ -105,9 +109,54 @@ class SurveyCells:
             r = self.residents.get(rk)
             if r is None:
                 continue  # not profiled in the period (the marts' inner join drops them too)
-            areas = [("partnership", "all"), ("lad", r.lad or "unplaced")] + ([("ward", r.ward)] if r.ward else [])
-            for level, area in areas:
+            for level, area in self.overlap_areas(r):
                 self.agency["survey_overlap"][(level, area, measure)][agency].add(rk, r.record_key)
+        # survey_overlap per (level, area, measure): residents asked and their duplicate asks (a count of asks
+        # keyed by the residents asked more than once, offset by 128; trial respondents, who answered once, are
+        # never in it); per (level, area): residents surveyed and asks of questions that are not canonical
+        # measures (each resident's key once per such question), behind questions_per_resident and
+        # canonical_asks_per_resident
+        self.overlap_asked: dict[tuple, Cell] = defaultdict(Cell)
+        self.overlap_dup: dict[tuple, Cell] = defaultdict(Cell)
+        self.surveyed: dict[tuple, Cell] = defaultdict(Cell)
+        self.other_asks: dict[tuple, Cell] = defaultdict(Cell)
+        for rk, measure, asks in con.execute("""
+                SELECT resident_key, measure_id, asks FROM intermediate.int_survey_measures_deduplicated
+                WHERE period = ?""", [period]).fetchall():
+            r = self.residents.get(rk)
+            if r is None:
+                continue
+            for area in self.overlap_areas(r):
+                self.overlap_asked[(*area, measure)].add(rk, r.record_key)
+                if asks > 1:
+                    dup = self.overlap_dup[(*area, measure)]
+                    dup.n, dup.keys = dup.n + asks - 1, dup.keys + r.record_key
+        for key in self.overlap_dup:
+            self.overlap_dup[key].keys += 128
+        for r in self.residents.values():
+            for area in self.overlap_areas(r):
+                self.surveyed[area].add(r.key, r.record_key)
+        # the public questionnaires: questions and canonical measures of each agency's survey(s)
+        self.questionnaire: dict[str, tuple[int, int]] = {}
+        other: dict[str, int] = {}
+        for survey, agency, questions, measures in con.execute("""
+                SELECT qn.survey_id, qn.agency,
+                       (SELECT count(*) FROM staging.stg_surveys__questions q WHERE q.survey_id = qn.survey_id),
+                       (SELECT count(DISTINCT m.measure_id) FROM staging.stg_surveys__question_mappings m
+                        JOIN staging.stg_surveys__questions q USING (survey_id, question_id)
+                        WHERE m.survey_id = qn.survey_id AND m.mapping_status = 'mapped')
+                FROM staging.stg_surveys__questionnaires qn WHERE qn.period = ?""", [period]).fetchall():
+            self.questionnaire[agency] = (questions, measures)
+            other[survey] = questions - measures
+        for rk, survey in con.execute("""
+                SELECT l.resident_key, s.survey_id FROM staging.stg_surveys__respondents s
+                JOIN intermediate.int_survey_responses_linked l USING (response_key)
+                JOIN staging.stg_surveys__questionnaires q USING (survey_id)
+                WHERE q.period = ?""", [period]).fetchall():
+            r = self.residents.get(rk)
+            if r is not None and other[survey]:
+                for area in self.overlap_areas(r):
+                    self.other_asks[area].add(rk, r.record_key, other[survey])
         self.qol: dict[tuple, dict[str, Cell]] = defaultdict(lambda: defaultdict(Cell))
         self.qol_weights: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         for rk, measure, valence, weight, kept_agency in con.execute("""
@@ -144,6 +193,11 @@ class SurveyCells:
             self.cons[("canonical_measure", "all_surveys", measure, code)].add(rk, self.residents[rk].record_key)
             self.residents[rk].answers[("all_surveys", measure)] = code
 
+    @staticmethod
+    def overlap_areas(r: Resident) -> list[tuple[str, str]]:
+        """The survey_overlap areas of a resident: the partnership, their authority ('unplaced'), their ward."""
+        return [("partnership", "all"), ("lad", r.lad or "unplaced")] + ([("ward", r.ward)] if r.ward else [])
+
     def published(self, cell: Cell, without: Resident | None = None, exact: bool = False) -> int:
         """The published value of a cell, or of the same cell in the publication before `without` responded
         (exact: the true count, as threshold_secondary published every cell of 10 or more)."""
@@ -151,7 +205,8 @@ class SurveyCells:
         if without is not None:
             wave -= without.record_key
             if without.key in cell.members:
-                n, keys = n - 1, keys - without.record_key
+                w = cell.weights[without.key]
+                n, keys = n - w, keys - w * without.record_key
         return n if exact else survey_count(n, (keys + wave) % 256)
 
     def agencies(self, mart: str, level: str, area: str, measure: str, without: Resident | None = None,
@@ -193,3 +248,30 @@ class SurveyCells:
             return None
         shift = 0.0 if exact else 100.0 * (survey_count(count, (keys + wave) % 256) - count) / n
         return min(max(100.0 * w_val / w_all + shift, 0.0), 100.0)
+
+    def canonical_asks(self, level: str, area: str, without: Resident | None = None, exact: bool = False) -> int:
+        """An area's survey_overlap.question_asks summed over its measures (published, or exact)."""
+        if not hasattr(self, "_measures"):
+            self._measures: dict[tuple, list[tuple]] = defaultdict(list)
+            for k in self.overlap_asked:
+                self._measures[k[:2]].append(k)
+        return sum(self.published(self.overlap_asked[k], without, exact)
+                   + self.published(self.overlap_dup[k], without, exact) for k in self._measures[(level, area)])
+
+    def burden(self, level: str, area: str, without: Resident | None = None,
+               legacy: bool = False) -> tuple[float | None, float | None]:
+        """survey_overlap.questions_per_resident and canonical_asks_per_resident of an area, as published: the
+        area's published question_asks summed over its measures (+ its published asks of other questions) over
+        its published residents surveyed, 2 decimals, NULL under survey_estimate_min_base published residents
+        (legacy: from the exact counts, NULL under 10 residents, as published before)."""
+        canonical = self.canonical_asks(level, area, without, legacy)
+        other = self.published(self.other_asks[(level, area)], without, legacy)
+        surveyed = self.published(self.surveyed[(level, area)], without, legacy)
+        if surveyed < ESTIMATE_MIN_BASE:
+            return None, None
+        return _round2((canonical + other) / surveyed), _round2(canonical / surveyed)
+
+
+def _round2(x: float) -> float:
+    """DuckDB round(x, 2): half away from zero (x >= 0 here)."""
+    return math.floor(x * 100 + 0.5 + 1e-9) / 100

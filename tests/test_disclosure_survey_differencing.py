@@ -54,6 +54,12 @@ def survey(built):
             "overlap_agencies": {(lvl, a, m): (names, n) for lvl, a, m, names, n in con.execute(
                 "SELECT area_level, area_code, measure_id, agencies_asking, n_agencies_asking "
                 "FROM marts.survey_overlap WHERE period = ?", [period]).fetchall()},
+            "burden": {(lvl, a): (q, c) for lvl, a, q, c in con.execute(
+                "SELECT DISTINCT area_level, area_code, questions_per_resident, canonical_asks_per_resident "
+                "FROM marts.survey_overlap WHERE period = ?", [period]).fetchall()},
+            "question_asks": {(lvl, a, m): v for lvl, a, m, v in con.execute(
+                "SELECT area_level, area_code, measure_id, question_asks FROM marts.survey_overlap "
+                "WHERE period = ?", [period]).fetchall()},
             "cons": {(s, sv, q, c): v for s, sv, q, c, v in con.execute(
                 "SELECT scope, survey_id, question_id, response_code, response_count FROM marts.consultation_summary "
                 "WHERE period = ? AND disclosure_rule = 'cell_key_perturbation'", [period]).fetchall()},
@@ -89,6 +95,17 @@ def test_the_replica_publishes_what_dbt_published(survey):
         expected = cells.agencies("survey_overlap", *key)
         assert n == len(expected) and (names or "") == ",".join(sorted(expected)), key
     assert len(marts["qol_agencies"]) > 1000 and len(marts["overlap_agencies"]) > 100
+    # survey_overlap question_asks and the per-area questions_per_resident / canonical_asks_per_resident
+    for (level, area, measure), value in marts["question_asks"].items():
+        key = (level, area, measure)
+        assert value == cells.published(cells.overlap_asked[key]) + cells.published(cells.overlap_dup[key]), key
+    assert len(marts["burden"]) == len(cells.surveyed) > 30  # the partnership, 6 authorities, 30 wards
+    for area, (questions, canonical) in marts["burden"].items():
+        expected = cells.burden(*area)
+        assert (questions is None) == (expected[0] is None), area
+        if questions is not None:
+            assert questions == pytest.approx(expected[0], abs=0.0051), area
+            assert canonical == pytest.approx(expected[1], abs=0.0051), area
 
 
 def _best_guess(scores: dict[str, float], prior: str, threshold: float) -> str:
@@ -223,6 +240,49 @@ def _attack(cells: SurveyCells, trials: list[str], exact: bool) -> dict[str, Tal
     return tallies
 
 
+def _burden_attack(cells: SurveyCells, trials: list[str], legacy: bool) -> Tally:
+    """Which agency a respondent answered, from survey_overlap.questions_per_resident and
+    canonical_asks_per_resident of their ward, authority and the partnership (legacy: the ratios of the exact
+    counts, as published before; the other counts as published now). The attacker knows the public
+    questionnaires (questions and canonical measures of each agency's), the true number of residents surveyed
+    in each area before the response (a stronger attacker) and the published question_asks of every measure,
+    and scores each agency by how far the questions and measures it would have added are from:
+      implied    the ratios' move times the residents surveyed: r_after × (n + 1) − r_before × n
+      recovered  the published residents surveyed recovered as sum(question_asks) / canonical_asks_per_resident
+                 (a multiple of 5), then the published questions and canonical asks before and after (both;
+                 the questions alone; the agency-only questions, questions minus canonical asks)
+    at each level and summed over the three."""
+    tally = Tally()
+    surveyed = Counter(a for res in cells.residents.values() for a in res.agencies)
+    prior = max(cells.questionnaire, key=lambda a: (surveyed[a], a))
+
+    for rk in trials:
+        r = cells.residents[rk]
+        if len(r.agencies) != 1:
+            continue
+        scores: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(cells.questionnaire, 0.0))
+        for level, area in cells.overlap_areas(r):
+            (q1, c1), (q0, c0) = cells.burden(level, area, legacy=legacy), cells.burden(level, area, r, legacy)
+            if None in (q0, c0, q1, c1):
+                continue
+            n = cells.surveyed[(level, area)].n - 1
+            implied = (q1 * (n + 1) - q0 * n, c1 * (n + 1) - c0 * n)
+            a0, a1 = cells.canonical_asks(level, area, r), cells.canonical_asks(level, area)
+            pn0, pn1 = (5 * round(a / c / 5) if c else 0 for a, c in ((a0, c0), (a1, c1)))
+            recovered = (q1 * pn1 - q0 * pn0, a1 - a0)
+            for agency, (questions, measures) in cells.questionnaire.items():
+                for method, miss in (
+                        ("implied", abs(implied[0] - questions) + abs(implied[1] - measures)),
+                        ("recovered", abs(recovered[0] - questions) + abs(recovered[1] - measures)),
+                        ("recovered questions", abs(recovered[0] - questions)),
+                        ("recovered agency-only questions",
+                         abs(recovered[0] - recovered[1] - (questions - measures)))):
+                    scores[f"{method}:{level}"][agency] -= miss
+                    scores[f"{method}:all"][agency] -= miss
+        tally.record(next(iter(r.agencies)), prior, dict(scores))
+    return tally
+
+
 @pytest.fixture(scope="module")
 def attacks(survey):
     cells, trials, _ = survey
@@ -247,6 +307,23 @@ def test_differencing_after_one_added_response_is_no_better_than_chance(attacks,
     # the same attacker against exact counts (what threshold_secondary published for every cell of 10+)
     for name in ("sex", "age_band", "ethnic_group", "imd_decile", "ward", "survey_question answer"):
         assert exact[name].rates()[1] > 0.95, name
+
+
+def test_burden_ratios_do_not_say_which_agency_was_answered(survey, capsys):
+    """survey_overlap.questions_per_resident / canonical_asks_per_resident: from exact counts (as before) one
+    added response moved them by its questionnaire's length over the area's residents, which named the
+    agency; from published counts the move is re-drawn."""
+    cells, trials, _ = survey
+    now, before = _burden_attack(cells, trials, legacy=False), _burden_attack(cells, trials, legacy=True)
+    with capsys.disabled():
+        for name, tally in (("as published", now), ("from exact counts (before)", before)):
+            chance, best, how = tally.rates()
+            print(f"\nagency answered, from questions_per_resident / canonical_asks_per_resident {name}: "
+                  f"{100 * chance:.1f} % → {100 * best:.1f} % ({how}) over {tally.trials} respondents")
+    chance, best, _ = now.rates()
+    assert best <= chance + MARGIN["agency"], (chance, best)
+    chance, best, _ = before.rates()
+    assert best > chance + 0.10, (chance, best)
 
 
 def test_geography_differencing_recovers_few_counts(survey, capsys):

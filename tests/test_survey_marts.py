@@ -189,7 +189,15 @@ def test_overlap_and_the_proposed_questionnaire(built):
     assert set(harmonised["measure_id"]) == set(by_measure.index)
     highlights = read(settings, "SELECT metric, value FROM marts.run_highlights WHERE domain = 'surveys'")
     values = dict(zip(highlights["metric"], highlights["value"], strict=True))
-    assert values["duplicate_question_asks_removed"] == dedup["dup"].sum()
+    # sums of published counts (survey_overlap's partnership rows, survey_count), each within 4 per cell
+    assert values["duplicate_question_asks_removed"] == overlap["duplicate_asks"].sum()
+    assert abs(values["duplicate_question_asks_removed"] - dedup["dup"].sum()) <= 4 * len(overlap)
+    assert values["duplicate_answers_removed"] == overlap["duplicate_answers_removed"].sum()
+    residents = read(settings, "SELECT count(*) AS n, count(*) FILTER (WHERE responses > 1) AS multi "
+                               "FROM intermediate.int_survey_residents_profiled")
+    assert abs(values["residents_surveyed"] - residents["n"][0]) <= 4
+    assert abs(values["residents_surveyed_more_than_once"] - residents["multi"][0]) <= 4
+    assert all(v % 5 == 0 for v in values.values())
     assert values["residents_surveyed_more_than_once"] > 2000
 
 

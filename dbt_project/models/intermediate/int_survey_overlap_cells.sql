@@ -1,20 +1,23 @@
 -- Private, unsuppressed duplicate-surveying figures per area × period × canonical measure (the
 -- partnership as a whole, each local authority plus residents with no known area, each ward), with a
--- survey cell key for each count of people (macros/disclosure.sql survey_cell_key).
+-- survey cell key for each count of people (macros/disclosure.sql survey_cell_key). Per area (repeated on
+-- each measure's row): residents surveyed and the asks of questions that are not canonical measures, the
+-- counts behind survey_overlap.questions_per_resident / canonical_asks_per_resident.
 with residents as (
     select
-        resident_key,
-        period,
-        coalesce(lad_code, 'unplaced') as lad_code,
-        ward_code
-    from {{ ref('int_survey_residents_profiled') }}
+        p.resident_key,
+        p.period,
+        coalesce(p.lad_code, 'unplaced') as lad_code,
+        p.ward_code,
+        k.record_key
+    from {{ ref('int_survey_residents_profiled') }} as p
+    inner join {{ ref('int_survey_resident_record_keys') }} as k on p.resident_key = k.resident_key
 ),
 
 dedup as (
-    select d.*, r.lad_code, r.ward_code, k.record_key
+    select d.*, r.lad_code, r.ward_code, r.record_key
     from {{ ref('int_survey_measures_deduplicated') }} as d
     inner join residents as r on d.resident_key = r.resident_key and d.period = r.period
-    inner join {{ ref('int_survey_resident_record_keys') }} as k on d.resident_key = k.resident_key
 ),
 
 asks as (
@@ -24,17 +27,28 @@ asks as (
 ),
 
 question_counts as (
-    select survey_id, count(*) as questions
-    from {{ ref('stg_surveys__questions') }}
-    group by survey_id
+    -- questions of each questionnaire that are not one of its canonical measures (agency-only questions):
+    -- all its questions minus the measures it asks, so canonical asks + other asks = questions put
+    select q.survey_id, count(*) - coalesce(any_value(m.measures), 0) as other_questions
+    from {{ ref('stg_surveys__questions') }} as q
+    left join (
+        select qm.survey_id, count(distinct qm.measure_id) as measures
+        from {{ ref('stg_surveys__question_mappings') }} as qm
+        inner join {{ ref('stg_surveys__questions') }} as q2
+            on qm.survey_id = q2.survey_id and qm.question_id = q2.question_id
+        where qm.mapping_status = 'mapped'
+        group by qm.survey_id
+    ) as m on q.survey_id = m.survey_id
+    group by q.survey_id
 ),
 
 responses as (
-    select r.lad_code, r.ward_code, qn.period, qc.questions
+    select r.lad_code, r.ward_code, qn.period, coalesce(qc.other_questions, 0) as other_questions, k.record_key
     from {{ ref('stg_surveys__respondents') }} as s
     inner join {{ ref('int_survey_responses_linked') }} as l on s.response_key = l.response_key
     inner join {{ ref('stg_surveys__questionnaires') }} as qn on s.survey_id = qn.survey_id
     inner join residents as r on l.resident_key = r.resident_key and qn.period = r.period
+    inner join {{ ref('int_survey_resident_record_keys') }} as k on l.resident_key = k.resident_key
     left join question_counts as qc on s.survey_id = qc.survey_id
 ),
 
@@ -78,37 +92,40 @@ ask_levels as (
 agencies as (
     select area_level, area_code, period, measure_id,
         string_agg(distinct agency, ',' order by agency) as agencies_asking,
-        count(distinct agency) as n_agencies_asking,
-        count(*) as canonical_asks
+        count(distinct agency) as n_agencies_asking
     from ask_levels
     group by area_level, area_code, period, measure_id
 ),
 
 area_burden as (
-    -- per area: residents surveyed, questions put to them (all questions of every questionnaire they
-    -- answered) and canonical-measure asks
-    select r.area_level, r.area_code, r.period, r.residents_surveyed, q.questions_asked, a.canonical_asks
+    -- per area: residents surveyed and the questions put to them that are not canonical measures (every
+    -- agency-only question of every questionnaire they answered), with the record keys of the residents
+    -- (once each) and of the asks (a resident's key once per such question) for survey_cell_key; the mart
+    -- adds the canonical asks from its published question_asks
+    select r.area_level, r.area_code, r.period, r.residents_surveyed, r.key_surveyed,
+        coalesce(q.other_question_asks, 0) as other_question_asks, coalesce(q.key_other, 0) as key_other
     from (
-        select 'partnership' as area_level, 'all' as area_code, period, count(*) as residents_surveyed
+        select 'partnership' as area_level, 'all' as area_code, period, count(*) as residents_surveyed,
+            sum(record_key) as key_surveyed
         from residents group by period
         union all
-        select 'lad', lad_code, period, count(*) from residents group by lad_code, period
+        select 'lad', lad_code, period, count(*), sum(record_key) from residents group by lad_code, period
         union all
-        select 'ward', ward_code, period, count(*) from residents where ward_code is not null group by ward_code, period
+        select 'ward', ward_code, period, count(*), sum(record_key) from residents where ward_code is not null
+        group by ward_code, period
     ) as r
     left join (
-        select 'partnership' as area_level, 'all' as area_code, period, sum(questions) as questions_asked
+        select 'partnership' as area_level, 'all' as area_code, period, sum(other_questions) as other_question_asks,
+            sum(other_questions * record_key) as key_other
         from responses group by period
         union all
-        select 'lad', lad_code, period, sum(questions) from responses group by lad_code, period
+        select 'lad', lad_code, period, sum(other_questions), sum(other_questions * record_key)
+        from responses group by lad_code, period
         union all
-        select 'ward', ward_code, period, sum(questions) from responses where ward_code is not null
+        select 'ward', ward_code, period, sum(other_questions), sum(other_questions * record_key)
+        from responses where ward_code is not null
         group by ward_code, period
     ) as q on r.area_level = q.area_level and r.area_code = q.area_code and r.period = q.period
-    left join (
-        select area_level, area_code, period, sum(canonical_asks) as canonical_asks
-        from agencies group by area_level, area_code, period
-    ) as a on r.area_level = a.area_level and r.area_code = a.area_code and r.period = a.period
 ),
 
 proposal as (
@@ -154,8 +171,7 @@ select
     c.duplicate_answers_removed,
     c.residents_with_conflicting_answers,
     b.residents_surveyed,
-    cast(b.questions_asked as double) / b.residents_surveyed as questions_per_resident,
-    cast(b.canonical_asks as double) / b.residents_surveyed as canonical_asks_per_resident,
+    b.other_question_asks,
     p.proposed_position,
     p.proposed_questions,
     p.agencies_needing,
@@ -166,7 +182,9 @@ select
     -- differs from that count's
     {{ survey_cell_key('c.key_more_than_once + 128', 'wk.wave_key') }} as key_duplicate_asks,
     {{ survey_cell_key('c.key_duplicate_answers', 'wk.wave_key') }} as key_duplicate_answers_removed,
-    {{ survey_cell_key('c.key_conflicting', 'wk.wave_key') }} as key_residents_with_conflicting_answers
+    {{ survey_cell_key('c.key_conflicting', 'wk.wave_key') }} as key_residents_with_conflicting_answers,
+    {{ survey_cell_key('b.key_surveyed', 'wk.wave_key') }} as key_residents_surveyed,
+    {{ survey_cell_key('b.key_other', 'wk.wave_key') }} as key_other_question_asks
 from measure_cells as c
 left join agencies as a
     on c.area_level = a.area_level and c.area_code = a.area_code and c.period = a.period

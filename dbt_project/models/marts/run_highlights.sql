@@ -13,23 +13,40 @@ with feeds as (
 ),
 
 surveys as (
+    -- counts of people and their asks, each from the survey counts the survey marts publish (cell-key
+    -- perturbed with the period's wave key and rounded to 5, macros/disclosure.sql survey_count), summed over
+    -- periods: an exact total would move by what one added response changed (docs/disclosure.md)
     select 'surveys' as domain, 'residents_surveyed' as metric,
         'Survey residents (responses linked across agencies, each counted once)' as label,
-        cast({{ suppress_small('count(*)') }} as double) as value
-    from {{ ref('int_survey_residents_profiled') }}
+        cast(coalesce(sum({{ survey_count('residents_surveyed', 'key_residents_surveyed') }}), 0) as double) as value
+    from (
+        select distinct period, residents_surveyed, key_residents_surveyed
+        from {{ ref('int_survey_overlap_cells') }}
+        where area_level = 'partnership'
+    ) as p
     union all
     select 'surveys', 'residents_surveyed_more_than_once', 'Residents surveyed more than once (2+ agency surveys)',
-        cast({{ suppress_small('sum(case when responses > 1 then 1 else 0 end)') }} as double)
-    from {{ ref('int_survey_residents_profiled') }}
+        cast(coalesce(sum({{ survey_count('m.residents', 'm.cell_key') }}), 0) as double)
+    from (
+        select r.period, count(*) as residents,
+            {{ survey_cell_key('sum(k.record_key)', 'any_value(wk.wave_key)') }} as cell_key
+        from {{ ref('int_survey_residents_profiled') }} as r
+        inner join {{ ref('int_survey_resident_record_keys') }} as k on r.resident_key = k.resident_key
+        left join {{ ref('int_survey_wave_keys') }} as wk on r.period = wk.period
+        where r.responses > 1
+        group by r.period
+    ) as m
     union all
     select 'surveys', 'duplicate_question_asks_removed',
         'Duplicate question-asks removed (same resident, measure and period)',
-        cast({{ suppress_small('sum(asks - 1)') }} as double)
-    from {{ ref('int_survey_measures_deduplicated') }}
+        cast(coalesce(sum(duplicate_asks), 0) as double)
+    from {{ ref('survey_overlap') }}
+    where area_level = 'partnership'
     union all
     select 'surveys', 'duplicate_answers_removed', 'Duplicate survey answers removed (one answer per resident kept)',
-        cast({{ suppress_small('sum(greatest(answers - 1, 0))') }} as double)
-    from {{ ref('int_survey_measures_deduplicated') }}
+        cast(coalesce(sum(duplicate_answers_removed), 0) as double)
+    from {{ ref('survey_overlap') }}
+    where area_level = 'partnership'
 ),
 
 volunteering as (

@@ -1,8 +1,11 @@
 -- Where partners survey the same residents about the same things, and the single questionnaire that
 -- would replace it. Every count of people (or of their asks and answers) is cell-key perturbed and
 -- rounded (macros/disclosure.sql survey_count; rule cell_key_perturbation in config/disclosure_policy.yml);
--- question_asks and the ratios are computed from the published counts. A part is never published above
--- its whole (residents asked more than once, or with conflicting answers, at most the residents asked).
+-- question_asks and the ratios are computed from the published counts: questions_per_resident and
+-- canonical_asks_per_resident divide the area's published question_asks (summed over its measures), plus for
+-- questions_per_resident its published asks of agency-only questions, by its published residents surveyed,
+-- so one added response moves them by a re-drawn amount, not by its questionnaire's length. A part is
+-- never published above its whole (residents asked more than once, or with conflicting answers, at most the residents asked).
 -- agencies_asking names an agency only when its own published count of residents asked in the cell
 -- (survey_count over int_survey_agency_cells) reaches survey_estimate_min_base, so one added response
 -- cannot be read off the list (docs/disclosure.md).
@@ -29,7 +32,9 @@ cells as (
         {{ survey_count('c.duplicate_asks', 'c.key_duplicate_asks') }} as pub_duplicate_asks,
         {{ survey_count('c.duplicate_answers_removed', 'c.key_duplicate_answers_removed') }} as pub_duplicate_answers,
         {{ survey_count('c.residents_with_conflicting_answers', 'c.key_residents_with_conflicting_answers') }}
-            as pub_conflicting
+            as pub_conflicting,
+        {{ survey_count('c.residents_surveyed', 'c.key_residents_surveyed') }} as pub_surveyed,
+        {{ survey_count('c.other_question_asks', 'c.key_other_question_asks') }} as pub_other_asks
     from {{ ref('int_survey_overlap_cells') }} as c
     left join agencies as ag
         on c.area_level = ag.area_level and c.area_code = ag.area_code and c.period = ag.period
@@ -41,7 +46,9 @@ published as (
         c.*,
         least(c.pub_multi, c.pub_asked) as published_multi,
         least(c.pub_conflicting, c.pub_asked) as published_conflicting,
-        c.pub_asked + c.pub_duplicate_asks as published_question_asks
+        c.pub_asked + c.pub_duplicate_asks as published_question_asks,
+        sum(c.pub_asked + c.pub_duplicate_asks) over (partition by c.area_level, c.area_code, c.period)
+            as published_canonical_asks
     from cells as c
 ),
 
@@ -76,9 +83,11 @@ select
         as pct_residents_asked_more_than_once,
     cast(case when f.pub_asked > 0 then round(cast(f.published_question_asks as double) / f.pub_asked, 3) end
         as double) as asks_per_resident,
-    cast(case when f.residents_surveyed >= 10 then round(f.questions_per_resident, 2) end as double)
+    cast(case when f.pub_surveyed >= {{ var('survey_estimate_min_base') }}
+        then round(cast(f.published_canonical_asks + f.pub_other_asks as double) / f.pub_surveyed, 2) end as double)
         as questions_per_resident,
-    cast(case when f.residents_surveyed >= 10 then round(f.canonical_asks_per_resident, 2) end as double)
+    cast(case when f.pub_surveyed >= {{ var('survey_estimate_min_base') }}
+        then round(cast(f.published_canonical_asks as double) / f.pub_surveyed, 2) end as double)
         as canonical_asks_per_resident,
     cast(f.proposed_position as bigint) as proposed_position,
     cast(f.proposed_questions as bigint) as proposed_questions,
