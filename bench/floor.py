@@ -76,9 +76,14 @@ def pandas_area_profiles(data_dir: str) -> dict[str, Any]:
 
     area = Path(data_dir) / "area"
     # values cast as the staging models do (safe casts: an unparseable count is missing, not an error)
-    lsoas = pd.read_csv(area / "lsoa_lookup.csv", dtype=str)
-    lsoas.columns = ["lsoa_code", "lsoa_name", "ward_code", "ward_name", "lad_code", "lad_name",
-                     "latitude", "longitude"]
+    # the ONS layout: the lookup names the areas, the centroids come from their own file (x = longitude)
+    lsoas = pd.read_csv(area / "lsoa_lookup.csv", dtype=str).rename(columns={
+        "LSOA21CD": "lsoa_code", "LSOA21NM": "lsoa_name", "WD24CD": "ward_code", "WD24NM": "ward_name",
+        "LAD24CD": "lad_code", "LAD24NM": "lad_name"})[["lsoa_code", "lsoa_name", "ward_code", "ward_name",
+                                                       "lad_code", "lad_name"]]
+    centroids = pd.read_csv(area / "lsoa_centroids.csv", dtype=str).rename(columns={
+        "LSOA21CD": "lsoa_code", "y": "latitude", "x": "longitude"})[["lsoa_code", "latitude", "longitude"]]
+    lsoas = lsoas.merge(centroids, on="lsoa_code", how="left")
     age = pd.read_csv(area / "census_age_sex.csv", dtype=str)
     age = age.set_axis(["lsoa_code", "lsoa_name", "sex_code", "sex", "age_band_code", "age_band", "population"],
                        axis=1)
