@@ -78,5 +78,5 @@ def test_parse_timestamp_matches_the_format_list(text: str) -> None:
 
 def test_pseudonyms_are_the_hmac_sha256_of_kind_and_value() -> None:
     key = b"k" * 32
-    expected = hmac.new(key, "dob\x1f1980-02-01".encode(), hashlib.sha256).hexdigest()
+    expected = hmac.new(key, b"dob\x1f1980-02-01", hashlib.sha256).hexdigest()
     assert Pseudonymiser(key).dob(date(1980, 2, 1)) == expected
