@@ -56,7 +56,12 @@ def parse_timestamp(value: str | None) -> datetime | None:
         try:
             return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except ValueError:
-            pass  # the format list below decides, as it always did
+            pass  # the format list decides, as it always did
+    return timestamp_from_formats(text)
+
+
+def timestamp_from_formats(text: str) -> datetime | None:
+    """ISO 8601, else the first of the export formats that reads ``text`` (naive times as UTC)."""
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

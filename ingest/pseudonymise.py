@@ -118,8 +118,11 @@ def parse_dob(value: str | None) -> date | None:
         return None
     text = value.strip()
     fast = _fast_dob(text)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else dob_from_formats(text)
+
+
+def dob_from_formats(text: str) -> date | None:
+    """The first of the accepted date-of-birth formats that reads ``text`` as a year 1900–2030."""
     for fmt in _DOB_FORMATS:
         try:
             parsed = datetime.strptime(text, fmt).date()
