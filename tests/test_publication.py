@@ -106,6 +106,25 @@ def test_model_yaml_columns_match_the_published_columns(published):
     assert actual == documented
 
 
+def test_partner_files_open_in_duckdb_1x_with_every_description(published):
+    """A partner file is the open file plus its restricted rows: a DuckDB 1.x client (the pinned CLI) reads
+    it, and every table and column in it, restricted ones included, carries its description."""
+    _, record = published
+    cli = CLIENTS / "duckdb"
+    for partner in record["partner_files"].values():
+        out = subprocess.run([str(cli), "-readonly", "-csv", partner["path"],
+                              "SELECT count(*) FILTER (WHERE coalesce(comment, '') = '') AS undescribed, "
+                              "count(DISTINCT table_name) AS tables FROM duckdb_columns() "
+                              "WHERE database_name = current_database() AND schema_name = 'main'"],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split() == ["undescribed,tables", f"0,{len(partner['tables'])}"], partner["path"]
+        with duckdb.connect(partner["path"], read_only=True) as con:
+            tables = dict(con.execute("SELECT table_name, coalesce(comment, '') FROM duckdb_tables() "
+                                      "WHERE database_name = current_database()").fetchall())
+        assert set(tables) == set(partner["tables"]) and all(c.strip() for c in tables.values()), tables
+
+
 def test_parquet_files_carry_the_descriptions(published):
     copy, record = published
     folder = copy.parquet_dir / "current"

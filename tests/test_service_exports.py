@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 
 import duckdb
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from ingest.feeds.service_directories import service_problem, upgrade_v1
 from ingest.paging import parse_envelope
@@ -15,6 +19,7 @@ from warehouse.exports import all_exporters
 from warehouse.exports.service_map import (
     GEOJSON_FILE,
     HSDS_FILE,
+    NAMESPACE,
     export_geojson,
     export_hsds,
     geojson_document,
@@ -115,3 +120,20 @@ def test_exporters_skip_a_warehouse_without_the_service_map(tmp_path):
     with duckdb.connect(str(tmp_path / "empty.duckdb")) as con:
         con.execute("CREATE TABLE main.area_profiles AS SELECT 1 AS x")
         assert export_hsds(con, tmp_path) == [] and export_geojson(con, tmp_path) == []
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(kind=st.text(max_size=20), key=st.text(max_size=80))
+def test_stable_id_is_uuid5_of_the_canonical_key(kind, key):
+    """The fast uuid5 (straight from SHA-1) is the standard library's, for any text (surrogates excluded)."""
+    assert stable_id(kind, key) == str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
+
+
+def test_hsds_errors_word_what_the_fast_gate_rejects():
+    """The Rust gate passes valid services without the Python validator; what it rejects is worded by it."""
+    service = {"id": stable_id("service", "s-1"), "name": "Lunch Club", "status": "active"}
+    assert hsds_errors({"contents": [service]}) == []
+    bad = {**service, "id": "svc-1", "status": "open"}
+    errors = hsds_errors({"contents": [service, bad]})
+    assert errors == ["svc-1: id: 'svc-1' is not a 'uuid'",
+                      "svc-1: status: 'open' is not one of ['active', 'inactive', 'defunct', 'temporarily closed']"]
