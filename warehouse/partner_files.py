@@ -27,6 +27,7 @@ import yaml
 
 from warehouse.settings import REPO_ROOT
 
+
 class PartnerFileError(RuntimeError):
     """A partner file could not be built; no partner file was swapped."""
 
