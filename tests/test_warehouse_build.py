@@ -100,3 +100,21 @@ def test_no_clear_identifier_anywhere_in_the_built_warehouse(built, county_data)
     settings, _, _ = built
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert clear_identifier_hits(con, demo_identifiers(county_data)) == []
+
+
+def test_gate_fails_a_raw_row_outside_the_ons_lookup(private_copy):
+    """The geography check (one expectation over every LSOA code of the lookup) still bites, and names the code."""
+    from expectations.gate import all_suites
+
+    with duckdb.connect(str(private_copy.warehouse_path)) as con:
+        con.execute("UPDATE raw.imd SET lsoa_code = 'E01999999' WHERE lsoa_code IN "
+                    "(SELECT lsoa_code FROM raw.imd ORDER BY lsoa_code LIMIT 2)")
+    suites = [s for s in all_suites() if s.table == "raw.imd"]
+    with pytest.raises(QualityGateError, match="raw_imd"):
+        run_gate("unknown-lsoa", private_copy, suites)
+    with duckdb.connect(str(private_copy.warehouse_path), read_only=True) as con:
+        failed = con.execute("SELECT failed FROM meta.gx_results WHERE run_id = 'unknown-lsoa' AND NOT success"
+                             ).fetchall()
+    assert len(failed) == 1
+    assert "expect_column_values_to_be_in_reference_set" in failed[0][0] and "E01999999" in failed[0][0]
+    assert '"unexpected_count": 2' in failed[0][0]

@@ -27,7 +27,9 @@ def _schema(gxe: Any, columns: list[str]) -> list[Any]:
 def _in_geography(gxe: Any, ctx: SuiteContext, column: str = "lsoa_code", mostly: float = 1.0) -> list[Any]:
     if not ctx.lsoa_codes:
         return []
-    return [gxe.ExpectColumnValuesToBeInSet(column=column, value_set=sorted(ctx.lsoa_codes), mostly=mostly)]
+    from expectations.reference_set import ExpectColumnValuesToBeInReferenceSet  # needs GX: built at gate time
+
+    return [ExpectColumnValuesToBeInReferenceSet(column=column, value_set=sorted(ctx.lsoa_codes), mostly=mostly)]
 
 
 def _lsoa_lookup(gxe: Any, ctx: SuiteContext) -> list[Any]:
