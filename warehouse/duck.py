@@ -56,6 +56,11 @@ def read_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal (for statements that take no parameters: ATTACH, COMMENT ON, COPY)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def first_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> tuple | None:
     """The first row of a query (results are always fully consumed: DuckDB 2 refuses new work otherwise)."""
     rows = con.execute(sql, params or []).fetchall()

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from warehouse.duck import sql_literal
 from warehouse.settings import REPO_ROOT
 
 
@@ -84,15 +85,11 @@ def _describe(con: duckdb.DuckDBPyConnection, table: str) -> None:
     comment = con.execute("SELECT comment FROM duckdb_tables() WHERE database_name = 'private' AND "
                           "schema_name = 'marts' AND table_name = ?", [table]).fetchall()
     if comment and comment[0][0]:
-        con.execute(f"COMMENT ON TABLE main.{table} IS {_quote(comment[0][0])}")
+        con.execute(f"COMMENT ON TABLE main.{table} IS {sql_literal(comment[0][0])}")
     for column, text in con.execute("SELECT column_name, comment FROM duckdb_columns() WHERE database_name = "
                                     "'private' AND schema_name = 'marts' AND table_name = ? AND comment IS NOT NULL",
                                     [table]).fetchall():
-        con.execute(f'COMMENT ON COLUMN main.{table}."{column}" IS {_quote(text)}')
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+        con.execute(f'COMMENT ON COLUMN main.{table}."{column}" IS {sql_literal(text)}')
 
 
 def _build_one(partner: dict[str, Any], open_file: Path, private: Path, tmp: Path, salt: str) -> dict[str, int]:
@@ -101,8 +98,8 @@ def _build_one(partner: dict[str, Any], open_file: Path, private: Path, tmp: Pat
     os.chmod(tmp, 0o640)
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH {_quote(str(tmp))} AS out")
-        con.execute(f"ATTACH {_quote(str(private))} AS private (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(str(tmp))} AS out")
+        con.execute(f"ATTACH {sql_literal(str(private))} AS private (READ_ONLY)")
         con.execute("USE out")
         for table, scope in (partner.get("restricted") or {}).items():
             builder = RESTRICTED.get(table, {}).get(scope)

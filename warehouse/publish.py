@@ -40,7 +40,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.duck import first_row, write_connection
+from warehouse.duck import first_row, sql_literal, write_connection
 from warehouse.partner_files import partner_only_tables, write_partner_files
 from warehouse.settings import Settings, get_settings
 
@@ -73,10 +73,6 @@ def storage_version() -> str:
 
 def keep_count() -> int:
     return max(2, int(os.environ.get("CG_PUBLISH_KEEP", DEFAULT_KEEP)))
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:
@@ -156,8 +152,8 @@ def build_database(settings: Settings, path: Path, version: str) -> dict[str, tu
     try:
         con.execute("SET enable_progress_bar = false")  # a global option: refused in connect()'s config once set
         options = "" if version == "latest" else f" (STORAGE_VERSION '{version}')"
-        con.execute(f"ATTACH {_quote(str(path))} AS pub{options}")
-        con.execute(f"ATTACH {_quote(str(settings.warehouse_path))} AS private (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(str(path))} AS pub{options}")
+        con.execute(f"ATTACH {sql_literal(str(settings.warehouse_path))} AS private (READ_ONLY)")
         tables = [t for t in mart_tables(con, "private") if t not in partner_only_tables()]  # partner files only
         if not tables:
             raise PublishError("the private warehouse has no marts to publish")
@@ -166,10 +162,10 @@ def build_database(settings: Settings, path: Path, version: str) -> dict[str, tu
             con.execute(f"CREATE TABLE pub.main.{table} AS SELECT * FROM private.{MARTS_SCHEMA}.{table}")
             expected[table] = table_checksum(con, f"private.{MARTS_SCHEMA}.{table}")
             if docs[table]["description"]:
-                con.execute(f"COMMENT ON TABLE pub.main.{table} IS {_quote(docs[table]['description'])}")
+                con.execute(f"COMMENT ON TABLE pub.main.{table} IS {sql_literal(docs[table]['description'])}")
             for column, info in docs[table]["columns"].items():
                 if info["description"]:
-                    con.execute(f'COMMENT ON COLUMN pub.main.{table}."{column}" IS {_quote(info["description"])}')
+                    con.execute(f'COMMENT ON COLUMN pub.main.{table}."{column}" IS {sql_literal(info["description"])}')
         con.execute("DETACH private")
         con.execute("CHECKPOINT pub")
         con.execute("DETACH pub")
@@ -271,7 +267,7 @@ def _parquet_metadata(table: str, info: dict[str, Any]) -> str:
              "common_ground.columns": json.dumps({c: v["description"] for c, v in info["columns"].items()},
                                                  ensure_ascii=False)}
     pairs |= {f"common_ground.column.{c}": v["description"] for c, v in info["columns"].items()}
-    return "{" + ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in pairs.items()) + "}"
+    return "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in pairs.items()) + "}"
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[str],
@@ -279,7 +275,7 @@ def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path, tables: list[st
     """One Parquet file per mart, from the verified new file, with the descriptions as key-value metadata."""
     folder.mkdir(parents=True, exist_ok=True)
     for table in tables:
-        target = _quote(str(folder / f"{table}.parquet"))
+        target = sql_literal(str(folder / f"{table}.parquet"))
         metadata = _parquet_metadata(table, docs[table])
         con.execute(f"COPY main.{table} TO {target} (FORMAT parquet, KV_METADATA {metadata})")
     return folder

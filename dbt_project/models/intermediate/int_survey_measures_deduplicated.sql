@@ -7,6 +7,10 @@
 -- the rule out: answered first, known time first, newest, most complete, smallest key) rather than a
 -- window ranking every ask first; response_key is unique, so the rank key is a total order and the
 -- kept ask is the one the rule names.
+--
+-- The distinct agencies and answers are lists built in that same aggregation: count(distinct …) made
+-- DuckDB plan one extra grouped aggregate per distinct column and join them back (England: 60 s -> 35 s,
+-- identical output). list_distinct drops NULLs, as count(distinct …) does.
 with keyed as (
     select
         *,
@@ -27,12 +31,8 @@ grouped as (
         measure_id,
         cast(count(*) as bigint) as asks,
         cast(count(canonical_code) as bigint) as answers,
-        cast(count(distinct agency) as bigint) as agencies_asking,
-        -- the distinct agencies in order, as string_agg(distinct agency, ',' order by agency) would give
-        -- them, without the per-group sort of an ordered aggregate
-        case when count(agency) > 0 then array_to_string(list_sort(list_distinct(list(agency))), ',') end
-            as agencies,
-        cast(count(distinct canonical_code) as bigint) as distinct_answers,
+        list_distinct(list(agency)) as agency_set,
+        list_distinct(list(canonical_code)) as answer_set,
         arg_min(
             {'response_key': response_key, 'agency': agency, 'canonical_code': canonical_code,
              'valence': valence, 'score': score},
@@ -48,9 +48,9 @@ select
     measure_id,
     asks,
     answers,
-    agencies_asking,
-    agencies,
-    distinct_answers,
+    cast(len(agency_set) as bigint) as agencies_asking,
+    case when len(agency_set) > 0 then array_to_string(list_sort(agency_set), ',') end as agencies,
+    cast(len(answer_set) as bigint) as distinct_answers,
     case when kept.canonical_code is not null then kept.response_key end as kept_response_key,
     case when kept.canonical_code is not null then kept.agency end as kept_agency,
     kept.canonical_code as canonical_code,
