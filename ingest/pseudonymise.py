@@ -95,15 +95,23 @@ def normalise_name(value: str | None) -> str | None:
 
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_NAMED_MONTH_DATE = re.compile(r"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{4})")  # 05-Mar-1980 (%d-%b-%Y)
+_MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 
 
 def _fast_dob(text: str) -> date | None:
-    """The two forms nearly every export uses, without ``strptime`` (2.4 M calls took a sixth of an
-    England survey load); None sends the text through the full format list (same result either way)."""
+    """The three forms nearly every export uses, without ``strptime`` (2.4 M calls took a sixth of an
+    England survey load; the named-month form alone 10 s); None sends the text through the full format
+    list (same result either way: tests/test_fast_parsers.py). Month names are the C locale's, as
+    ``strptime``'s ``%b`` reads them in a process that never calls ``setlocale``."""
     if match := _ISO_DATE.fullmatch(text):
         year, month, day = match.groups()
     elif match := _UK_DATE.fullmatch(text):
         day, month, year = match.groups()
+    elif (match := _NAMED_MONTH_DATE.fullmatch(text)) and match.group(2).lower() in _MONTHS:
+        day, name, year = match.groups()
+        month = str(_MONTHS[name.lower()])
     else:
         return None
     try:

@@ -27,8 +27,10 @@ def reference_timestamp(value: str | None) -> datetime | None:
 
 
 number = st.integers(0, 3000).map(str) | st.integers(0, 99).map(lambda n: f"{n:02d}")
+month_name = st.sampled_from(["Jan", "feb", "MAR", "Sep", "Sept", "dec", "Foo", "ma"])
 date_like = st.builds(lambda a, s1, b, s2, c, pad: f"{pad}{a}{s1}{b}{s2}{c}{pad}", number,
-                      st.sampled_from("/-. "), number, st.sampled_from("/-. "), number, st.sampled_from(["", " "]))
+                      st.sampled_from("/-. "), number | month_name, st.sampled_from("/-. "), number,
+                      st.sampled_from(["", " "]))
 time_like = st.builds(lambda d, h, m, s: f"{d} {h}:{m}{s}", date_like, number, number,
                       st.sampled_from(["", ":00", ":59", ":60", ":7"]))
 
@@ -39,6 +41,9 @@ time_like = st.builds(lambda d, h, m, s: f"{d} {h}:{m}{s}", date_like, number, n
 @example("31/12/1899")
 @example("1/2/1980")
 @example("1980-02-30")
+@example("05-Mar-1980")
+@example("31-Apr-1980")
+@example("5-mar-1899")
 def test_parse_dob_matches_the_format_list(text: str) -> None:
     assert parse_dob(text) == reference_dob(text)
 
