@@ -36,9 +36,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,12 +44,13 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.splink_db import splink_connection
+
 ID_COLUMNS = ["email_hash", "surname_hash", "dob_hash", "postcode_hash", "lsoa_code"]
 INPUT_COLUMNS = ["response_key", "survey_id", *ID_COLUMNS]
 OUTPUT_COLUMNS = ["response_key", "resident_key", "cluster_size", "best_match_probability"]
 DEFAULT_THRESHOLD = 0.5
 SEED = 42
-LINKAGE_MEMORY_LIMIT = os.environ.get("CG_LINKAGE_MEMORY_LIMIT", "2GB")
 # pairs compared: any one of these agreeing (a union of blocks). Date of birth alone made a block of
 # millions of cross-survey pairs at England scale; splitting it by surname or LSOA gave the same precision
 # and recall at county, region and England scale (England F1 0.9876 either way) in less than half the time.
@@ -111,7 +109,6 @@ def _singletons(frame: pd.DataFrame) -> pd.DataFrame:
 
 def link_respondents(respondents: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD) -> LinkageResult:
     """Cluster survey responses into residents; one output row per input response."""
-    import duckdb
     from splink import DuckDBAPI, Linker, block_on
 
     missing = [c for c in INPUT_COLUMNS if c not in respondents.columns]
@@ -128,12 +125,7 @@ def link_respondents(respondents: pd.DataFrame, threshold: float = DEFAULT_THRES
         return LinkageResult(_singletons(frame), {"note": "fewer than two surveys: no linkage"})
 
     logging.getLogger("splink").setLevel(logging.WARNING)
-    # Splink's own in-memory database: bounded, spilling to a private temporary directory, so England-scale
-    # blocks (millions of pairs) cannot take the machine's memory (DuckDB's default is 80 % of RAM).
-    spill = tempfile.mkdtemp(prefix="cg-linkage-")
-    con = duckdb.connect(":memory:", config={"threads": 1, "memory_limit": LINKAGE_MEMORY_LIMIT,
-                                             "temp_directory": spill})
-    try:
+    with splink_connection() as con:  # bounded and spilling: England-scale blocks hold millions of pairs
         db_api = DuckDBAPI(connection=con)
         tables = [db_api.register(frame[frame["survey_id"] == s].reset_index(drop=True),
                                   table_name=f"survey_{i}") for i, s in enumerate(surveys)]
@@ -153,9 +145,6 @@ def link_respondents(respondents: pd.DataFrame, threshold: float = DEFAULT_THRES
         parameters = linker.misc.save_model_to_json()
         out = _resident_keys(con, frame[["response_key"]], clustered.physical_name, predictions.physical_name,
                              threshold)
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
     return LinkageResult(out, parameters)
 
 

@@ -42,6 +42,8 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.splink_db import splink_connection
+
 #: columns the linkage reads from intermediate.int_service_at_locations
 INPUT_COLUMNS = ["source_record_key", "service_key", "directory", "service_name_core", "organisation_clean",
                  "phone", "service_email_key", "email_domain", "web_domain", "category_code", "postcode_key",
@@ -180,7 +182,6 @@ def _with_gammas(model: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = KEEP_PAIRS_FROM) -> LinkageResult:
     """Train the model on these records (see the module doc) and score every blocked pair."""
-    import duckdb
     from splink import DuckDBAPI, Linker
     from splink.internals.exceptions import EMTrainingException
 
@@ -194,35 +195,33 @@ def score_pairs(records: pd.DataFrame, *, seed: int = SEED, keep_from: float = K
     splink_log = logging.getLogger("splink")
     saved_level = splink_log.level
     splink_log.setLevel(logging.ERROR)  # untrained-level notices are expected (see module doc)
-    con = duckdb.connect(":memory:")
-    con.execute("SET threads TO 1")  # deterministic float sums in EM
     try:
-        db_api = DuckDBAPI(connection=con)
-        table = db_api.register(frame, dataset_display_name="service_at_locations")
-        linker = Linker(table, settings(), log_level=None)
-        linker.training.estimate_probability_two_random_records_match(
-            ["l.postcode_key = r.postcode_key AND l.phone = r.phone AND l.service_name_core = r.service_name_core"],
-            recall=0.8)
-        linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
-        for key in TRAINING_KEYS:
-            rule = f"l.postcode_key = r.postcode_key AND l.{key} = r.{key} AND l.directory <> r.directory"
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(rule)
-            except (EMTrainingException, ValueError) as exc:
-                # no pairs (e.g. a single directory) or a degenerate session (every pair a match): keep the
-                # starting values for what this session would have estimated
-                log.warning("service linkage: EM session on %s skipped: %s", key, str(exc).splitlines()[0])
-        model = floor_m_probabilities(linker.misc.save_model_to_json(), M_FLOOR)
-        placed = Linker(table, _with_gammas(model, blocking_rules_to_generate_predictions=[PLACED_WITHIN_DIRECTORY]),
-                        log_level=None)
-        within = placed.inference.predict(warning_mode="never").as_pandas_dataframe()
-        model = u_among_placed_pairs(model, within)
-        linker = Linker(table, _with_gammas(model), log_level=None)
-        pairs = linker.inference.predict(threshold_match_probability=keep_from, warning_mode="never") \
-            .as_pandas_dataframe()
-        parameters = _parameters(model)
+        with splink_connection() as con:  # one thread (deterministic float sums in EM), bounded
+            db_api = DuckDBAPI(connection=con)
+            table = db_api.register(frame, dataset_display_name="service_at_locations")
+            linker = Linker(table, settings(), log_level=None)
+            linker.training.estimate_probability_two_random_records_match(
+                ["l.postcode_key = r.postcode_key AND l.phone = r.phone AND l.service_name_core = r.service_name_core"],
+                recall=0.8)
+            linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+            for key in TRAINING_KEYS:
+                rule = f"l.postcode_key = r.postcode_key AND l.{key} = r.{key} AND l.directory <> r.directory"
+                try:
+                    linker.training.estimate_parameters_using_expectation_maximisation(rule)
+                except (EMTrainingException, ValueError) as exc:
+                    # no pairs (e.g. a single directory) or a degenerate session (every pair a match): keep the
+                    # starting values for what this session would have estimated
+                    log.warning("service linkage: EM session on %s skipped: %s", key, str(exc).splitlines()[0])
+            model = floor_m_probabilities(linker.misc.save_model_to_json(), M_FLOOR)
+            placed_settings = _with_gammas(model, blocking_rules_to_generate_predictions=[PLACED_WITHIN_DIRECTORY])
+            placed = Linker(table, placed_settings, log_level=None)
+            within = placed.inference.predict(warning_mode="never").as_pandas_dataframe()
+            model = u_among_placed_pairs(model, within)
+            linker = Linker(table, _with_gammas(model), log_level=None)
+            pairs = linker.inference.predict(threshold_match_probability=keep_from, warning_mode="never") \
+                .as_pandas_dataframe()
+            parameters = _parameters(model)
     finally:
-        con.close()
         splink_log.setLevel(saved_level)
     pairs = pairs[["source_record_key_l", "source_record_key_r", "match_weight", "match_probability",
                    *[c for c in pairs.columns if c.startswith("gamma_")]]]
