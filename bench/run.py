@@ -43,6 +43,9 @@ class Stage:
         return self.rows / self.seconds if self.rows and self.seconds else None
 
 
+BENCH_MEMORY_LIMIT = "2500MB"
+
+
 def run_stage(name: str, code: str, env: dict[str, str], timeout: float = 7200) -> tuple[Stage, dict[str, Any]]:
     """Run ``code`` in a fresh interpreter; it may print one JSON line prefixed RESULT: for details."""
     started = time.perf_counter()
@@ -73,7 +76,9 @@ def pipeline_env(var_dir: Path, base_url: str, sources_file: Path | None, as_of:
                 "CG_MAPPINGS_DIR": str(mappings_dir),
                 "DO_NOT_TRACK": "1", "CG_BENCH_BASE_URL": base_url,
                 "CG_DEMO_MODE": "1",  # the benchmark key is a published one: accepted in demo mode only
-                "CG_DUCKDB_MEMORY_LIMIT": os.environ.get("CG_DUCKDB_MEMORY_LIMIT", "4GB")})
+                # DuckDB's buffer cache fills to its limit; 2500MB keeps every stage's process under 4 GB
+                # at England scale at no measured cost in time (dbt 365 s at 2500MB, 372 s at 3GB)
+                "CG_DUCKDB_MEMORY_LIMIT": os.environ.get("CG_DUCKDB_MEMORY_LIMIT", BENCH_MEMORY_LIMIT)})
     if sources_file:
         env["CG_SOURCES_FILE"] = str(sources_file)
     return env
