@@ -96,35 +96,15 @@ def test_payload_provenance(server):
 
 def test_proxy_from_the_environment_is_still_used(monkeypatch):
     """The client reads proxy settings once per origin, not per request: HTTP_PROXY must still route it."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from tests.fixture_server import serve
 
-    seen: list[str] = []
-
-    class Proxy(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # a forward proxy receives the absolute URL
-            seen.append(self.path)
-            body = b"via proxy"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
-    try:
-        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_address[1]}")
+    # a forward proxy receives the absolute URL; the fixture server routes by its path and records it
+    with serve({"/a.json": b"via proxy", "/b.json": b"via proxy"}) as (proxy_url, seen):
+        monkeypatch.setenv("HTTP_PROXY", proxy_url)
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
         with client("http://feeds.partner.invalid/") as c:
             first = c.get("/a.json")
             second = c.get("/b.json")
-    finally:
-        proxy.shutdown()
-        proxy.server_close()
     assert first.content == second.content == b"via proxy"
     assert seen == ["http://feeds.partner.invalid/a.json", "http://feeds.partner.invalid/b.json"]
