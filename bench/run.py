@@ -15,11 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,27 +49,108 @@ class Stage:
 BENCH_MEMORY_LIMIT = "2500MB"
 
 
-def run_stage(name: str, code: str, env: dict[str, str], timeout: float = 7200) -> tuple[Stage, dict[str, Any]]:
-    """Run ``code`` in a fresh interpreter; it may print one JSON line prefixed RESULT: for details."""
-    started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output_lines: list[str] = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        output_lines.append(line)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    result: dict[str, Any] = {}
-    for line in output_lines:
-        if "RESULT:" in line:  # progress bars may share the line (carriage returns, no newline)
-            result = json.loads(line.split("RESULT:", 1)[1])
-    stage = Stage(name, seconds, usage.ru_maxrss / 1024, result.get("rows"), proc.returncode == 0,
-                  {k: v for k, v in result.items() if k != "rows"})
-    if proc.returncode != 0:
-        stage.detail["error"] = "".join(output_lines[-15:])
-    return stage, result
+class StageProcess:
+    """One stage running in a fresh interpreter; ``on_line`` sees each output line as it arrives.
+
+    ``code`` may print one JSON line prefixed RESULT: for details.
+    """
+
+    def __init__(self, name: str, code: str, env: dict[str, str],
+                 on_line: Callable[[str], None] | None = None) -> None:
+        self.name = name
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, args=(on_line,), name=f"bench-{name}", daemon=True)
+        self._reader.start()
+
+    def _read(self, on_line: Callable[[str], None] | None) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if on_line is not None:
+                on_line(line)
+
+    def wait(self) -> tuple[Stage, dict[str, Any]]:
+        self._reader.join()
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        seconds = time.perf_counter() - self.started
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        result: dict[str, Any] = {}
+        for line in self.lines:
+            if "RESULT:" in line:  # progress bars may share the line (carriage returns, no newline)
+                result = json.loads(line.split("RESULT:", 1)[1])
+        stage = Stage(self.name, seconds, usage.ru_maxrss / 1024, result.get("rows"), self.proc.returncode == 0,
+                      {k: v for k, v in result.items() if k != "rows"})
+        if self.proc.returncode != 0:
+            stage.detail["error"] = "".join(self.lines[-15:])
+        return stage, result
+
+
+def run_stage(name: str, code: str, env: dict[str, str]) -> tuple[Stage, dict[str, Any]]:
+    """Run ``code`` in a fresh interpreter and wait for it (see :class:`StageProcess`)."""
+    return StageProcess(name, code, env).wait()
+
+
+def load_order(families: dict[str, str], fetched: list[str], loaded: set[str]) -> str | None:
+    """The next source to load, of those fetched so far (in the order they finished), or None to wait.
+
+    As the DAGs run it: area profiles in registry order and first; families that place postcodes through
+    the lookup (``NEEDS_POSTCODE_LOOKUP``) only once every area source has loaded; directories any time.
+    """
+    from ingest.sources import NEEDS_POSTCODE_LOOKUP
+
+    area = [s for s, family in families.items() if family == "area_profiles"]
+    area_pending = [s for s in area if s not in loaded]
+    if area_pending and area_pending[0] in fetched:
+        return area_pending[0]
+    for source in fetched:
+        family = families[source]
+        if source in loaded or family == "area_profiles":
+            continue
+        if family in NEEDS_POSTCODE_LOOKUP and area_pending:
+            continue
+        return source
+    return None
+
+
+def fetch_and_load(families: dict[str, str], env: dict[str, str]) -> list[Stage]:
+    """Fetch every source concurrently in one process and load each in its own process as soon as it is
+    fetched (one load at a time: the one writer), so loads overlap the fetches still running."""
+    finished: queue.Queue[str] = queue.Queue()
+
+    def on_line(line: str) -> None:
+        if line.startswith("FETCHED:"):
+            finished.put(json.loads(line.split(":", 1)[1])["source"])
+
+    source_ids = list(families)
+    fetch = StageProcess(f"fetch {len(source_ids)} sources ({FETCH_WORKERS} at a time)",
+                         FETCH.format(sources=source_ids, key="bench", workers=FETCH_WORKERS), env, on_line)
+    fetched: list[str] = []
+    loaded: set[str] = set()
+    loads: list[Stage] = []
+    while len(loaded) < len(source_ids):
+        source = load_order(families, fetched, loaded)
+        if source is None:
+            try:
+                fetched.append(finished.get(timeout=1.0))
+            except queue.Empty:
+                if fetch.proc.poll() is not None and finished.empty():
+                    break  # the fetch process ended without reporting the rest: their loads are not run
+            continue
+        stage, _ = run_stage(f"load {source}", LOAD.format(source=source, key="bench", fetch_id=f"{source}/bench"),
+                             env)
+        loads.append(stage)
+        loaded.add(source)
+        print(render([stage]).splitlines()[-1], flush=True)
+    fetch_stage, _ = fetch.wait()
+    missing = [s for s in source_ids if s not in loaded]
+    if missing:
+        fetch_stage.ok = False
+        fetch_stage.detail.setdefault("error", f"never loaded (fetch did not report them): {missing}")
+    print(render([fetch_stage]).splitlines()[-1], flush=True)
+    return [fetch_stage, *loads]
 
 
 def pipeline_env(var_dir: Path, base_url: str, sources_file: Path | None, as_of: str,
@@ -116,7 +200,8 @@ HARVEST = """
 FETCH = """
     import json, os
     from ingest.prefetch import fetch_all
-    done = fetch_all({sources!r}, lambda _: os.environ["CG_BENCH_BASE_URL"], {key!r}, workers={workers})
+    done = fetch_all({sources!r}, lambda _: os.environ["CG_BENCH_BASE_URL"], {key!r}, workers={workers},
+                     on_done=lambda r: print("FETCHED:" + json.dumps({{"source": r.source_id}}), flush=True))
     failed = [r.source_id + ": " + r.error for r in done if r.error]
     if failed:
         raise SystemExit("fetch failed: " + "; ".join(failed))
@@ -220,21 +305,16 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copytree(REPO / "config" / "survey_mappings", mappings_dir)
     import yaml
 
-    source_ids = [s["id"] for s in yaml.safe_load(sources_file.read_text())["sources"]]
+    families = {s["id"]: s["family"] for s in yaml.safe_load(sources_file.read_text())["sources"]}
     report: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "counts": manifest["counts"]}
     with running(data_dir) as base_url:
         env = pipeline_env(var_dir, base_url, sources_file, manifest["reference_date"], mappings_dir)
         total_started = time.perf_counter()
-        # fetch every source concurrently (no warehouse needed), then load them one at a time (one writer)
-        stage, _ = run_stage(f"fetch {len(source_ids)} sources ({FETCH_WORKERS} at a time)",
-                             FETCH.format(sources=source_ids, key="bench", workers=FETCH_WORKERS), env)
-        stages.append(stage)
-        print(render([stage]).splitlines()[-1], flush=True)
-        for source_id in source_ids:
-            stage, _ = run_stage(f"load {source_id}", LOAD.format(source=source_id, key="bench",
-                                                                  fetch_id=f"{source_id}/bench"), env)
-            stages.append(stage)
-            print(render([stage]).splitlines()[-1], flush=True)
+        # fetch every source concurrently (no warehouse needed); load each as soon as it is fetched (one writer)
+        ingestion = fetch_and_load(families, env)
+        stages.extend(ingestion)
+        # the fetch process runs alongside every load: their peaks add up
+        overlapped_peak = ingestion[0].peak_rss_mb + max((s.peak_rss_mb for s in ingestion[1:]), default=0.0)
         for name, code in (("dbt build", DBT), ("GX quality gate", GATE), ("publish", PUBLISH)):
             stage, _ = run_stage(name, code.format(key="bench"), env)
             stages.append(stage)
@@ -260,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.incremental import incremental_run
 
         incremental = incremental_run(data_dir, env, run_stage, HARVEST, DBT, GATE, PUBLISH)
-    peak = max(s.peak_rss_mb for s in stages)
+    peak = max(overlapped_peak, *(s.peak_rss_mb for s in stages))
     floor_seconds = sum(f.seconds for f in floors)
     summary = {
         "end_to_end_seconds": total, "peak_rss_mb": peak, "floor_seconds": floor_seconds,

@@ -13,6 +13,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, dag, task, task_group
 
+from ingest.sources import NEEDS_POSTCODE_LOOKUP
+
 WRITER_POOL = "duckdb_writer"
 FETCH_CONCURRENCY = 4  # fetches of one DAG at once (they hold no pool slot: HTTP only, no warehouse)
 RAW_ASSETS: dict[str, Asset] = {
@@ -32,9 +34,6 @@ DEFAULT_ARGS: dict[str, Any] = {
     "execution_timeout": timedelta(minutes=10),
 }
 INGESTION_DAG_IDS = tuple(f"ingest_{family}" for family in RAW_ASSETS)
-# Families whose loads place postcodes in an LSOA through raw.ons_postcodes (landed by area profiles).
-# Service directories are placed in dbt, which only builds once every family has loaded.
-NEEDS_POSTCODE_LOOKUP = {"surveys", "volunteering"}
 # Pool slots go to the highest priority first (absolute weights, not Airflow's downstream sums): area
 # profiles before everything (others need its lookup), then the other harvests, and a build's dbt step
 # last, so a queued build never jumps ahead of the harvests it should wait for. Once dbt has built, the

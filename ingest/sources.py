@@ -9,6 +9,9 @@ from typing import Any
 import yaml
 
 FAMILIES = ("area_profiles", "surveys", "service_maps", "volunteering")
+# Families whose loads place postcodes in an LSOA through raw.ons_postcodes (landed by area profiles), so
+# they load after it. Service directories are placed in dbt, which only builds once every family has loaded.
+NEEDS_POSTCODE_LOOKUP = frozenset({"surveys", "volunteering"})
 PROTOCOLS = ("ons_area_bundle", "survey_index", "hsds_services", "rpde_vacancies", "paged_volunteers",
              "vds_activities", "area_boundaries")
 
