@@ -7,6 +7,7 @@ module: it comes from ``CG_HASH_KEY`` or the Airflow Variable ``cg_hash_key``.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import os
 import re
@@ -121,6 +122,7 @@ def _fast_dob(text: str) -> date | None:
     return parsed if 1900 <= parsed.year <= 2030 else None
 
 
+@functools.lru_cache(maxsize=1 << 17)  # a date of birth repeats across a population (30 k distinct in 1 M)
 def parse_dob(value: str | None) -> date | None:
     if not value:
         return None
@@ -150,13 +152,23 @@ def normalise_postcode(value: str | None) -> str | None:
     return f"{match.group(1)} {match.group(2)}" if match else None
 
 
+MEMO_LIMIT = 1 << 17  # distinct names / dates of birth remembered per load (beyond it, hashed every time)
+
+
 class Pseudonymiser:
-    """Keyed hashing of normalised identifiers."""
+    """Keyed hashing of normalised identifiers.
+
+    Names and dates of birth repeat across a population (England's 1 M survey rows hold 1.8 k surnames and
+    30 k dates of birth), so their hashes are remembered per instance, up to ``MEMO_LIMIT`` each; e-mails
+    and postcodes are mostly distinct and are hashed every time.
+    """
 
     def __init__(self, key: bytes) -> None:
         if len(key) < MIN_KEY_LENGTH:
             raise MissingKeyError(f"pseudonymisation key shorter than {MIN_KEY_LENGTH} bytes")
         self._key = key
+        self._names: dict[tuple[str, str | None], str | None] = {}
+        self._dobs: dict[date | None, str | None] = {}
 
     def __repr__(self) -> str:  # never print the key
         return "Pseudonymiser(<key hidden>)"
@@ -171,10 +183,21 @@ class Pseudonymiser:
         return self.hash("email", normalise_email(value))
 
     def name(self, kind: str, value: str | None) -> str | None:
-        return self.hash(kind, normalise_name(value))
+        key = (kind, value)
+        if key in self._names:
+            return self._names[key]
+        hashed = self.hash(kind, normalise_name(value))
+        if len(self._names) < MEMO_LIMIT:
+            self._names[key] = hashed
+        return hashed
 
     def dob(self, value: date | None) -> str | None:
-        return self.hash("dob", value.isoformat() if value else None)
+        if value in self._dobs:
+            return self._dobs[value]
+        hashed = self.hash("dob", value.isoformat() if value else None)
+        if len(self._dobs) < MEMO_LIMIT:
+            self._dobs[value] = hashed
+        return hashed
 
     def postcode(self, normalised: str | None) -> str | None:
         return self.hash("postcode", normalised)

@@ -3,6 +3,8 @@
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.pseudonymise import (
     MissingKeyError,
@@ -66,3 +68,33 @@ def test_key_is_required(monkeypatch):
         load_key()
     monkeypatch.setenv("CG_HASH_KEY", "a-long-enough-test-key-of-32-chars")
     assert load_key() == b"a-long-enough-test-key-of-32-chars"
+
+
+_KEY = b"memo-test-key-of-enough-length-32b"
+_names = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["O’Brien", "o'brien", "Zoë", " Smith-Jones "]))
+_kinds = st.sampled_from(["surname", "first_name"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(calls=st.lists(st.one_of(st.tuples(st.just("name"), _kinds, _names),
+                                st.tuples(st.just("dob"), st.just(""), st.one_of(st.none(), st.dates()))),
+                      max_size=60))
+def test_remembered_hashes_equal_fresh_ones(calls):
+    """Names and dates of birth are remembered per instance; every answer equals a first-time hash."""
+    remembering = Pseudonymiser(_KEY)
+    for what, kind, value in calls + calls:  # each value asked twice: the second answer is remembered
+        if what == "name":
+            assert remembering.name(kind, value) == remembering.hash(kind, normalise_name(value))
+        else:
+            assert remembering.dob(value) == remembering.hash("dob", value.isoformat() if value else None)
+
+
+def test_memory_is_bounded_and_answers_stay_right(monkeypatch):
+    import ingest.pseudonymise as module
+
+    monkeypatch.setattr(module, "MEMO_LIMIT", 3)
+    pseudo = Pseudonymiser(_KEY)
+    names = [f"Name{chr(65 + i)}" for i in range(10)]
+    for name in names * 2:
+        assert pseudo.name("surname", name) == pseudo.hash("surname", normalise_name(name))
+    assert len(pseudo._names) == 3
