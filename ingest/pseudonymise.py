@@ -147,6 +147,15 @@ def normalise_postcode(value: str | None) -> str | None:
     """Canonical UK postcode with one space (``gl12ab`` → ``GL1 2AB``), or None if malformed."""
     if not value:
         return None
+    return _canonical_postcode(value) if value.__class__ is str else _postcode_of(value)
+
+
+@functools.lru_cache(maxsize=1 << 18)  # readers ask for the same postcode several times per record
+def _canonical_postcode(value: str) -> str | None:
+    return _postcode_of(value)
+
+
+def _postcode_of(value: str) -> str | None:
     compact = re.sub(r"\s+", "", value).upper()
     match = _POSTCODE.match(compact)
     return f"{match.group(1)} {match.group(2)}" if match else None
