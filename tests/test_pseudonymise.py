@@ -98,3 +98,14 @@ def test_memory_is_bounded_and_answers_stay_right(monkeypatch):
     for name in names * 2:
         assert pseudo.name("surname", name) == pseudo.hash("surname", normalise_name(name))
     assert len(pseudo._names) == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(st.text(max_size=10), st.from_regex(r"\s*[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}\s*",
+                                                          fullmatch=True)))
+def test_remembered_postcodes_equal_fresh_ones(text):
+    from ingest.pseudonymise import _postcode_of
+
+    expected = _postcode_of(text) if text else None
+    assert normalise_postcode(text) == expected
+    assert normalise_postcode(text) == expected  # the second answer comes from the cache
