@@ -3,8 +3,11 @@
 ``make bench SCALE=england`` (or ``python -m bench.run --scale england``). Not part of ``make test``.
 
 Each stage runs in its own process, exactly the function the Airflow task calls, so its wall time and
-peak RSS (from ``wait4``) are its own: one harvest per feed source, ``dbt build`` (with the slowest models
-from dbt's run_results.json), the GX gate, and publish. Alongside: the floor (DuckDB loading every raw
+peak RSS (from ``wait4``) are its own: one fetch process for every source (concurrently, no warehouse),
+one load per source started as soon as its fetch finishes (one at a time: the one writer), as the DAGs'
+mapped fetch → load task groups run, then ``dbt build`` (with the slowest models from dbt's
+run_results.json), the GX gate, and publish. Loads overlap the fetch, so the reported peak RSS counts the
+fetch's peak plus the largest load's. Alongside: the floor (DuckDB loading every raw
 input into tables plus Splink alone on the same respondents, bench/floor.py; a pandas script for one
 mart as a peer figure), an incremental run (one new 10,000-response survey), and a read scenario (one area's
 profile and its top services from the published file). Prints a table and writes JSON.
