@@ -232,9 +232,8 @@ class SurveyReader:
         window = _fieldwork_window(doc, payload.fetched_at)
 
         cells_by_row = [self._row(columns, cells, len(parsed.header)) for cells in parsed.rows]
-        # each distinct postcode text normalised once (a postcode is shared by a street's respondents)
-        canonical = {raw: normalise_postcode(raw) for raw in {cells.get("@postcode") for cells, _ in cells_by_row}}
-        lookup = postcode_lookup(self.con, {pc for pc in canonical.values() if pc})
+        postcodes = {pc for cells, _ in cells_by_row if (pc := normalise_postcode(cells.get("@postcode")))}
+        lookup = postcode_lookup(self.con, postcodes)
 
         response_counts = Counter(cells.get("@response_id") for cells, _ in cells_by_row)
         first_seen: dict[str, tuple[str, ...]] = {}
@@ -245,7 +244,7 @@ class SurveyReader:
         for index, (cells, problem) in enumerate(cells_by_row):
             line_no += 1
             landing.received += 1
-            respondent, row_answers, reason = self._respondent(survey_id, columns, cells, canonical, lookup, window)
+            respondent, row_answers, reason = self._respondent(survey_id, columns, cells, lookup, window)
             reason = parsed.row_problems.get(index) or problem or reason
             rid = cells.get("@response_id")
             if reason is None and rid and response_counts[rid] > 1:
@@ -316,8 +315,7 @@ class SurveyReader:
         return out, problem
 
     def _respondent(self, survey_id: str, columns: list[Question | None], cells: dict[str, str],
-                    canonical: dict[str | None, str | None], lookup: dict[str, tuple[str, bool]],
-                    window: tuple[datetime | None, datetime]
+                    lookup: dict[str, tuple[str, bool]], window: tuple[datetime | None, datetime]
                     ) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
         reason: str | None = None
         rid = cells.get("@response_id")
@@ -333,7 +331,7 @@ class SurveyReader:
         dob = parse_dob(cells.get("@dob"))
         if reason is None and dob is not None and dob > (submitted or window[1]).date():
             reason = "date of birth is after the submission date"
-        postcode = canonical[cells.get("@postcode")]
+        postcode = normalise_postcode(cells.get("@postcode"))
         if cells.get("@postcode") is None:
             status, lsoa = "missing", None
         elif postcode is None:
