@@ -193,7 +193,8 @@ def test_published_volunteer_data_is_pseudonymous(built, county_data):
     assert not columns & forbidden
     people_tables = {"marts.volunteer_matches", "marts.volunteering_by_area", "intermediate.int_volunteers_linked",
                      "intermediate.int_volunteer_profiles", "intermediate.int_volunteer_offers",
-                     "intermediate.int_volunteer_match_candidates", "intermediate.int_volunteer_match_scores"}
+                     "intermediate.int_volunteer_pairs_within_reach", "intermediate.int_volunteer_match_candidates",
+                     "intermediate.int_volunteer_match_scores"}
     assert [h for h in hits if h[0] in people_tables] == []
     # the vacancy list describes organisations: their postcodes may equal someone's and a skill ("Cook") a
     # surname, but no email or date of birth may appear

@@ -1,127 +1,19 @@
--- Every (open role, person) pair worth scoring: the person lives in one of the role's search
--- neighbourhoods (the {{ volunteer_search_neighbourhoods() }} nearest LSOAs holding volunteers, see
--- macros/volunteering.sql), within their own travel limit of it — distance between LSOA centroids
--- (haversine), the role located by its postcode's LSOA — and offers at least one skill the role needs
--- (or the role names none). Overlaps are counted here; the eligibility rules and the score are applied
--- in int_volunteer_match_scores.
---
--- Cost: pairs are generated skill first (role skill × people offering that skill in the search
--- neighbourhoods), never as every person in reach of every role, and distances are computed once per
--- LSOA pair, so the work grows with the number of roles, not with roles × people. Shared skills are
--- counted while the pairs are generated; shared slots and causes are list intersections of each side's
--- terms, never a join of every pair to its terms. At England scale (130,000 roles, 434,000 people),
--- counting the overlaps with a pair × term join took 226 s (peak 4.1 GB); the list intersections build
--- the model in 104 s on one thread; on both cores it takes 41 s standalone, the same rows (2026-12-03,
--- peak 3.1 GB; insertion order off: nothing reads its row order).
+-- The candidate (role, person) pairs of int_volunteer_pairs_within_reach with the slots and causes
+-- they share counted. Shared slots and causes are list intersections of each side's terms, never a
+-- join of every pair to its terms: at England scale (130,000 roles, 434,000 people, 10 M pairs)
+-- counting them with a pair × term join took 226 s (peak 4.1 GB). With the pairs a table of their own
+-- this model builds in 13.2 s on both cores, peak 2.3 GB; as one model with the pairs a CTE it ran out
+-- of memory at the benchmark's 2500MB limit (43 s and 8.1 GB at an 8 GB limit; same rows, 2026-12-04).
 {{ config(pre_hook=["SET preserve_insertion_order = false"], post_hook=["RESET preserve_insertion_order"]) }}
 
-with roles as (
-    select d.vacancy_uid, d.lsoa_code
-    from {{ ref('int_vacancies_deduplicated') }} as d
-    where d.lsoa_code is not null
-),
-
-people as (
-    select person_key, volunteer_ref, max_travel_km, lsoa_code
-    from {{ ref('int_volunteer_profiles') }}
-    where latitude is not null and max_travel_km is not null and max_travel_km >= 0
-),
-
--- distances between LSOA centroids, only for LSOA pairs that hold a role and a volunteer, and only
--- within the longest travel limit of anyone in the volunteer's LSOA (a latitude band first: 1° ≥ 110 km)
-role_lsoas as (
-    select distinct r.lsoa_code, l.latitude, l.longitude
-    from roles as r
-    inner join {{ ref('stg_ons__lsoas') }} as l on r.lsoa_code = l.lsoa_code
-),
-
-person_lsoas as (
-    select p.lsoa_code, l.latitude, l.longitude, max(p.max_travel_km) as max_travel_km
-    from people as p
-    inner join {{ ref('stg_ons__lsoas') }} as l on p.lsoa_code = l.lsoa_code
-    group by p.lsoa_code, l.latitude, l.longitude
-),
-
-lsoa_distances as (
-    select
-        role_lsoa,
-        person_lsoa,
-        distance_km,
-        row_number() over (partition by role_lsoa order by distance_km, person_lsoa) as nearness
-    from (
-        select
-            r.lsoa_code as role_lsoa,
-            p.lsoa_code as person_lsoa,
-            p.max_travel_km,
-            {{ haversine_km('r.latitude', 'r.longitude', 'p.latitude', 'p.longitude') }} as distance_km
-        from role_lsoas as r
-        inner join person_lsoas as p
-            on r.latitude between p.latitude - p.max_travel_km / 110.0 and p.latitude + p.max_travel_km / 110.0
-    ) as d
-    where distance_km <= max_travel_km
-),
-
-search_area as (
-    select role_lsoa, person_lsoa, distance_km
-    from lsoa_distances
-    where nearness <= {{ volunteer_search_neighbourhoods() }}
+with pairs as (
+    select * from {{ ref('int_volunteer_pairs_within_reach') }}
 ),
 
 requirements as (
-    select q.vacancy_uid, q.attribute, q.term_code
-    from {{ ref('int_vacancy_requirements') }} as q
-    inner join roles as r on q.vacancy_uid = r.vacancy_uid
-),
-
-needs as (
-    select
-        r.vacancy_uid,
-        sum(case when q.attribute = 'skill' then 1 else 0 end) as needed_skills,
-        sum(case when q.attribute = 'availability' then 1 else 0 end) as vacancy_slots,
-        sum(case when q.attribute = 'cause' then 1 else 0 end) as vacancy_causes
-    from roles as r
-    left join requirements as q on r.vacancy_uid = q.vacancy_uid
-    group by r.vacancy_uid
-),
-
--- people in a role's search area who offer one of its skills (one row per shared skill) ...
-skill_offers as (
-    select o.person_key, o.term_code, p.volunteer_ref, p.max_travel_km, p.lsoa_code
-    from {{ ref('int_volunteer_offers') }} as o
-    inner join people as p on o.person_key = p.person_key
-    where o.attribute = 'skill'
-),
-
-skill_pairs as (
-    select
-        r.vacancy_uid,
-        o.person_key,
-        min(o.volunteer_ref) as volunteer_ref,
-        min(o.max_travel_km) as max_travel_km,
-        min(a.distance_km) as distance_km,
-        count(*) as shared_skills  -- one row per shared skill: requirements and offers are unique per term
-    from roles as r
-    inner join requirements as q on r.vacancy_uid = q.vacancy_uid and q.attribute = 'skill'
-    inner join search_area as a on r.lsoa_code = a.role_lsoa
-    inner join skill_offers as o on a.person_lsoa = o.lsoa_code and q.term_code = o.term_code
-    where a.distance_km <= o.max_travel_km
-    group by r.vacancy_uid, o.person_key
-),
-
--- ... and, for a role naming no skill, everyone in its search area within their travel limit
-open_pairs as (
-    select r.vacancy_uid, p.person_key, p.volunteer_ref, p.max_travel_km, a.distance_km, 0 as shared_skills
-    from roles as r
-    inner join needs as n on r.vacancy_uid = n.vacancy_uid and n.needed_skills = 0
-    inner join search_area as a on r.lsoa_code = a.role_lsoa
-    inner join people as p on a.person_lsoa = p.lsoa_code
-    where a.distance_km <= p.max_travel_km
-),
-
-within_reach as (
-    select vacancy_uid, person_key, volunteer_ref, max_travel_km, distance_km, shared_skills from skill_pairs
-    union all
-    select vacancy_uid, person_key, volunteer_ref, max_travel_km, distance_km, shared_skills from open_pairs
+    select vacancy_uid, attribute, term_code
+    from {{ ref('int_vacancy_requirements') }}
+    where attribute in ('availability', 'cause')
 ),
 
 -- each role's and each person's slots and causes as lists: a pair's shared slots and causes are list
@@ -132,7 +24,6 @@ role_terms as (
         list(term_code) filter (where attribute = 'availability') as slots,
         list(term_code) filter (where attribute = 'cause') as causes
     from requirements
-    where attribute in ('availability', 'cause')
     group by vacancy_uid
 ),
 
@@ -152,13 +43,12 @@ select
     w.volunteer_ref,
     w.distance_km,
     w.max_travel_km,
-    cast(n.needed_skills as integer) as needed_skills,
-    cast(w.shared_skills as integer) as shared_skills,
-    cast(n.vacancy_slots as integer) as vacancy_slots,
+    w.needed_skills,
+    w.shared_skills,
+    w.vacancy_slots,
     cast(coalesce(len(list_intersect(rt.slots, pt.slots)), 0) as integer) as shared_slots,
-    cast(n.vacancy_causes as integer) as vacancy_causes,
+    w.vacancy_causes,
     cast(coalesce(len(list_intersect(rt.causes, pt.causes)), 0) as integer) as shared_causes
-from within_reach as w
-inner join needs as n on w.vacancy_uid = n.vacancy_uid
+from pairs as w
 left join role_terms as rt on w.vacancy_uid = rt.vacancy_uid
 left join person_terms as pt on w.person_key = pt.person_key
