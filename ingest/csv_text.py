@@ -111,7 +111,7 @@ def parse_csv(content: bytes, *, check_headers: bool = True) -> CsvRows:
     may_be_invalid = _INVALID.search(text) is not None or "\x00" in text
     may_need_normalising = not text.isascii()
     for row in reader:
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():  # blank: no cell holds anything but whitespace
             continue
         index = len(out.rows)
         problem = _row_problem(row, width) if may_be_invalid else None
@@ -120,7 +120,7 @@ def parse_csv(content: bytes, *, check_headers: bool = True) -> CsvRows:
             out.swallowed[index] = spanned
             problem = (f"a quoted field never closes and swallowed the next {spanned} line(s)"
                        if problem is None else problem)
-        if may_need_normalising:
+        if may_need_normalising and not "".join(row).isascii():  # an ASCII row is NFKC-normal already
             normalised = [_normalise(cell) for cell in row]
             out.normalised_cells += sum(1 for a, b in zip(row, normalised, strict=True) if a != b)
             row = normalised

@@ -31,12 +31,10 @@ from warehouse.meta import ensure_meta as _ensure_meta
 
 log = logging.getLogger(__name__)
 
-PROVENANCE_FIELDS = [
-    pa.field("_load_id", pa.string()),
-    pa.field("_source", pa.string()),
-    pa.field("_fetched_at", pa.timestamp("us", tz="UTC")),
-    pa.field("_payload_sha256", pa.string()),
-]
+# Provenance: the constant text columns are dictionary-encoded in Arrow (one value and n int32 indices;
+# DuckDB lands them as VARCHAR): an England survey repeated three strings ~2.4 M times each, ~270 MB
+PROVENANCE_COLUMNS = ("_load_id", "_source", "_fetched_at", "_payload_sha256")
+FETCHED_AT_TYPE = pa.timestamp("us", tz="UTC")
 
 META_DDL = DDL  # kept for importers; warehouse.meta owns every meta table
 MAX_RECORD_JSON_CHARS = 8000
@@ -106,24 +104,22 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
 def with_provenance(rows: pa.Table, context: LoadContext, fetched_at: datetime,
                     payload_sha256: str | list[str]) -> pa.Table:
     """Prefix provenance columns (load id, source, fetched_at, payload checksum)."""
-    n = rows.num_rows  # constants repeated in Arrow: an England survey has ~10 M answer rows
+    n = rows.num_rows
+    zeros = pa.repeat(pa.scalar(0, pa.int32()), n)
 
-    def constant(value: Any, kind: pa.DataType) -> pa.Array:
-        return pa.repeat(pa.scalar(value, kind), n)
+    def text(value: str) -> pa.Array:
+        return pa.DictionaryArray.from_arrays(zeros, pa.array([value], pa.string()))
 
-    columns = [
-        constant(context.load_id, pa.string()),
-        constant(context.source, pa.string()),
-        constant(fetched_at, pa.timestamp("us", tz="UTC")),
-        pa.array(payload_sha256, pa.string()) if isinstance(payload_sha256, list)
-        else constant(payload_sha256, pa.string()),
-    ]
-    return pa.Table.from_arrays(columns + rows.columns, schema=pa.schema(PROVENANCE_FIELDS + list(rows.schema)))
+    sha = pa.array(payload_sha256, pa.string()) if isinstance(payload_sha256, list) else text(payload_sha256)
+    provenance = [text(context.load_id), text(context.source), pa.repeat(pa.scalar(fetched_at, FETCHED_AT_TYPE), n),
+                  sha]
+    return pa.Table.from_arrays(provenance + rows.columns, names=[*PROVENANCE_COLUMNS, *rows.column_names])
 
 
 def strings_table(records: list[dict[str, Any]], columns: Sequence[str]) -> pa.Table:
     """Build an all-VARCHAR Arrow table with exactly ``columns`` (missing keys become NULL)."""
-    data = {c: [None if r.get(c) is None else str(r.get(c)) for r in records] for c in columns}
+    data = {c: [None if (v := r.get(c)) is None else v if v.__class__ is str else str(v) for r in records]
+            for c in columns}
     return pa.table({c: pa.array(v, pa.string()) for c, v in data.items()})
 
 

@@ -2,7 +2,8 @@
 
 ``parse_dob`` and ``parse_timestamp`` read the two common export forms with a regular expression instead
 of ``strptime`` (a sixth of an England survey load). The reference is the format list alone
-(``dob_from_formats``, ``timestamp_from_formats``: the code every other form goes through).
+(``dob_from_formats``, ``timestamp_from_formats``: the code every other form goes through). ``parse_csv``
+decides blank rows and NFKC normalisation with one join per row; the reference is the per-cell loop.
 """
 
 from __future__ import annotations
@@ -62,3 +63,41 @@ def test_pseudonyms_are_the_hmac_sha256_of_kind_and_value() -> None:
     key = b"k" * 32
     expected = hmac.new(key, b"dob\x1f1980-02-01", hashlib.sha256).hexdigest()
     assert Pseudonymiser(key).dob(date(1980, 2, 1)) == expected
+
+
+def reference_rows(body: str) -> tuple[list[list[str]], int]:
+    """parse_csv's rows and NFKC count as the per-cell loop gave them: a row is blank when no cell has
+    anything but whitespace, and every cell of a non-ASCII body is normalised."""
+    import csv
+    import io
+    import unicodedata
+
+    rows = [row for row in csv.reader(io.StringIO(body, newline=""))][1:]
+    kept = [row for row in rows if any(cell.strip() for cell in row)]
+    if body.isascii():
+        return kept, 0
+    normalised = [[unicodedata.normalize("NFKC", c) for c in row] for row in kept]
+    changed = sum(a != b for row, new in zip(kept, normalised, strict=True) for a, b in zip(row, new, strict=True))
+    return normalised, changed
+
+
+cell_text = st.text(alphabet=" \t\u3000\x1c\x1fa1,\"\n１Ａé\u00a0ﬁ", max_size=8)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(cell_text, min_size=1, max_size=4), min_size=1, max_size=6))
+@example([["h"], ["  "], ["\u3000", "\t"], ["１"]])
+def test_parse_csv_whole_row_checks_match_the_per_cell_loop(table: list[list[str]]) -> None:
+    """Blank rows and NFKC normalisation are decided per row (one join) instead of per cell: same rows."""
+    import csv
+    import io
+
+    from ingest.csv_text import parse_csv
+
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([["h1", "h2", "h3", "h4"], *table])
+    body = out.getvalue()
+    parsed = parse_csv(body.encode("utf-8"), check_headers=False)
+    rows, changed = reference_rows(parsed.header and body)
+    assert parsed.rows == rows
+    assert parsed.normalised_cells == changed

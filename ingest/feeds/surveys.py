@@ -231,9 +231,11 @@ class SurveyReader:
             landing.notes.append(f"free-text answers not ingested (may identify people): {skipped_text}")
         window = _fieldwork_window(doc, payload.fetched_at)
 
-        cells_by_row = [self._row(columns, cells, len(parsed.header)) for cells in parsed.rows]
-        postcodes = {pc for cells, _ in cells_by_row if (pc := normalise_postcode(cells.get("@postcode")))}
-        lookup = postcode_lookup(self.con, postcodes)
+        keys = self._cell_keys(columns)
+        cells_by_row = [self._row(keys, cells, len(parsed.header)) for cells in parsed.rows]
+        normalised = [normalise_postcode(cells.get("@postcode")) for cells, _ in cells_by_row]
+        lookup = postcode_lookup(self.con, {pc for pc in normalised if pc})
+        answerable = [q for q in columns if q is not None and q.role == "question" and q.type != "text"]
 
         response_counts = Counter(cells.get("@response_id") for cells, _ in cells_by_row)
         first_seen: dict[str, tuple[str, ...]] = {}
@@ -244,7 +246,8 @@ class SurveyReader:
         for index, (cells, problem) in enumerate(cells_by_row):
             line_no += 1
             landing.received += 1
-            respondent, row_answers, reason = self._respondent(survey_id, columns, cells, lookup, window)
+            respondent, row_answers, reason = self._respondent(survey_id, answerable, cells, normalised[index],
+                                                               lookup, window)
             reason = parsed.row_problems.get(index) or problem or reason
             rid = cells.get("@response_id")
             if reason is None and rid and response_counts[rid] > 1:
@@ -303,20 +306,31 @@ class SurveyReader:
         return matched
 
     @staticmethod
-    def _row(columns: list[Question | None], cells: list[str], width: int) -> tuple[dict[str, str], str | None]:
-        """Cells keyed by question id (identifiers and metadata keyed by '@role')."""
+    def _cell_keys(columns: list[Question | None]) -> list[str | None]:
+        """Each column's key in a row's cells: the question id, '@role' for identifiers and metadata."""
+        return [None if q is None else q.id if q.role == "question" else f"@{q.identifier or q.role}"
+                for q in columns]
+
+    @staticmethod
+    def _row(keys: list[str | None], cells: list[str], width: int) -> tuple[dict[str, str], str | None]:
+        """Non-blank cells keyed by :meth:`_cell_keys`."""
         out: dict[str, str] = {}
-        for q, cell in zip(columns, cells, strict=False):
-            if q is None or not cell.strip():
+        for key, cell in zip(keys, cells, strict=False):
+            if key is None:
                 continue
-            key = q.id if q.role == "question" else f"@{q.identifier or q.role}"
-            out[key] = cell.strip()
+            value = cell.strip()
+            if value:
+                out[key] = value
         problem = None if len(cells) == width else f"row has {len(cells)} cells, header has {width}"
         return out, problem
 
-    def _respondent(self, survey_id: str, columns: list[Question | None], cells: dict[str, str],
+    def _respondent(self, survey_id: str, answerable: list[Question], cells: dict[str, str], postcode: str | None,
                     lookup: dict[str, tuple[str, bool]], window: tuple[datetime | None, datetime]
                     ) -> tuple[dict[str, Any], list[tuple[str, str]], str | None]:
+        """One row's respondent record, its answers and the first reason to quarantine it (or None).
+
+        ``answerable``: the coded questions (not free text); ``postcode``: the row's normalised postcode.
+        """
         reason: str | None = None
         rid = cells.get("@response_id")
         submitted = parse_timestamp(cells.get("@submitted_at"))
@@ -331,7 +345,6 @@ class SurveyReader:
         dob = parse_dob(cells.get("@dob"))
         if reason is None and dob is not None and dob > (submitted or window[1]).date():
             reason = "date of birth is after the submission date"
-        postcode = normalise_postcode(cells.get("@postcode"))
         if cells.get("@postcode") is None:
             status, lsoa = "missing", None
         elif postcode is None:
@@ -352,10 +365,11 @@ class SurveyReader:
             "postcode_status": status, "lsoa_code": lsoa, "age_band_code": age_band(dob, on),
         }
         answers: list[tuple[str, str]] = []
-        for q in columns:
-            if q is None or q.role != "question" or q.type == "text" or q.id not in cells:
+        for q in answerable:
+            value = cells.get(q.id)
+            if value is None:
                 continue
-            code, problem = _answer_code(q, cells[q.id])
+            code, problem = _answer_code(q, value)
             if problem:
                 reason = reason or problem
                 continue
