@@ -72,12 +72,12 @@ def remove_survey(data_dir: Path, mappings_dir: Path) -> None:
 def incremental_run(data_dir: Path, env: dict[str, str], run_stage: Any, harvest: str, dbt: str, gate: str,
                     publish: str) -> dict[str, Any]:
     """Add the survey, harvest the surveys family from a fresh server, rebuild and publish; time it."""
-    from demo.server import running
+    from warehouse.demo_run import demo_server
 
     mappings_dir = Path(env["CG_MAPPINGS_DIR"])
     add_survey(data_dir, mappings_dir)
     try:
-        with running(data_dir) as base_url:  # a fresh server reads the new survey index
+        with demo_server(data_dir, data_dir.parent) as base_url:  # a fresh server reads the new survey index
             env = {**env, "CG_BENCH_BASE_URL": base_url}
             started = time.perf_counter()
             stages = [run_stage("incremental: ingest surveys", harvest.format(source="surveys", key="incr"), env)[0]]

@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-incremental", action="store_true")
     args = parser.parse_args(argv)
 
-    from demo.server import running
+    from warehouse.demo_run import demo_server
 
     work = args.work / f"{args.scale}-seed{args.seed}"
     data_dir = work / "demo"
@@ -316,7 +316,9 @@ def main(argv: list[str] | None = None) -> int:
 
     families = {s["id"]: s["family"] for s in yaml.safe_load(sources_file.read_text())["sources"]}
     report: dict[str, Any] = {"scale": args.scale, "seed": args.seed, "counts": manifest["counts"]}
-    with running(data_dir) as base_url:
+    # the feed server in a process of its own: in this one it grew to ~1 GB serving England's surveys, and a
+    # child's ru_maxrss counts its parent's RSS at the fork (Linux), so every small load reported ≥ 1 GB
+    with demo_server(data_dir, work) as base_url:
         env = pipeline_env(var_dir, base_url, sources_file, manifest["reference_date"], mappings_dir)
         total_started = time.perf_counter()
         # fetch every source concurrently (no warehouse needed); load each as soon as it is fetched (one writer)
