@@ -102,15 +102,16 @@ def ensure_meta(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def with_provenance(rows: pa.Table, context: LoadContext, fetched_at: datetime,
-                    payload_sha256: str | list[str]) -> pa.Table:
-    """Prefix provenance columns (load id, source, fetched_at, payload checksum)."""
+                    payload_sha256: str | list[str] | pa.Array) -> pa.Table:
+    """Prefix provenance columns (load id, source, fetched_at, payload checksum: one, or one per row)."""
     n = rows.num_rows
     zeros = pa.repeat(pa.scalar(0, pa.int32()), n)
 
     def text(value: str) -> pa.Array:
         return pa.DictionaryArray.from_arrays(zeros, pa.array([value], pa.string()))
 
-    sha = pa.array(payload_sha256, pa.string()) if isinstance(payload_sha256, list) else text(payload_sha256)
+    sha = payload_sha256 if isinstance(payload_sha256, pa.Array) else text(payload_sha256) \
+        if isinstance(payload_sha256, str) else pa.array(payload_sha256, pa.string())
     provenance = [text(context.load_id), text(context.source), pa.repeat(pa.scalar(fetched_at, FETCHED_AT_TYPE), n),
                   sha]
     return pa.Table.from_arrays(provenance + rows.columns, names=[*PROVENANCE_COLUMNS, *rows.column_names])

@@ -364,19 +364,20 @@ def read_volunteers(client: FeedClient, source: Source, context: LoadContext, ps
     from ingest.feeds.surveys import age_band
 
     landing = Landing(context=context, received=0, loaded=0)
-    kept: list[tuple[dict[str, Any], str]] = []
+    kept: list[tuple[dict[str, Any], int, str | None]] = []  # record, its page, its normalised postcode
     seen: set[str] = set()
     for page in iter_pages(client, source.path, per_page=per_page, max_pages=source.max_pages):
+        page_index = len(landing.payloads)
         landing.payloads.append(page.payload)
         for record in page.records:
             landing.received += 1
             vid = str(record.get("id")) if isinstance(record, dict) and record.get("id") else None
-            reason = None
+            reason, pc = None, None
             if vid is None:
                 reason = "volunteer has no id"
             elif vid in seen:
                 reason = "duplicate volunteer id"
-            elif record.get("postcode") and normalise_postcode(record["postcode"]) is None:
+            elif record.get("postcode") and (pc := normalise_postcode(record["postcode"])) is None:
                 reason = f"postcode {record['postcode']!r} is malformed"
             elif record.get("max_travel_km") is not None and not isinstance(record["max_travel_km"], int | float):
                 reason = f"max_travel_km {record['max_travel_km']!r} is not a number"
@@ -386,16 +387,14 @@ def read_volunteers(client: FeedClient, source: Source, context: LoadContext, ps
                     else {"value": "<not an object>"}, vid, page.payload.sha256))
                 continue
             seen.add(vid)
-            kept.append((record, page.payload.sha256))
-    postcodes = {pc for r, _ in kept if (pc := normalise_postcode(r.get("postcode")))}
-    found = lookup(postcodes)
-    volunteers, attributes, shas, attr_shas = [], [], [], []
-    for record, sha in kept:
-        pc = normalise_postcode(record.get("postcode"))
+            kept.append((record, page_index, pc))
+    found = lookup({pc for _, _, pc in kept if pc})
+    volunteers, attributes, pages, attr_pages = [], [], [], []
+    for record, page_index, pc in kept:
         lsoa, terminated = found.get(pc, (None, False)) if pc else (None, False)
         registered = parse_timestamp(record.get("registered_at"))
         volunteers.append({
-            **_pseudonymised(record, pseudonymiser),
+            **_pseudonymised(record, pseudonymiser, pc),
             "postcode_status": "missing" if not pc else ("unknown" if lsoa is None else
                                                          ("terminated" if terminated else "live")),
             "lsoa_code": lsoa,
@@ -403,30 +402,40 @@ def read_volunteers(client: FeedClient, source: Source, context: LoadContext, ps
                                       registered.date() if registered else date.today()),
             "max_travel_km": record.get("max_travel_km"), "registered_at": record.get("registered_at"),
         })
-        shas.append(sha)
+        pages.append(page_index)
         for key, attr in VOLUNTEER_LISTS.items():
             for value in record.get(key) or []:
                 if str(value).strip():
                     attributes.append({"volunteer_id": record["id"], "attribute": attr, "value": str(value)})
-                    attr_shas.append(sha)
+                    attr_pages.append(page_index)
     landing.loaded = len(volunteers)
     fetched = landing.payloads[-1].fetched_at if landing.payloads else context.started_at
+    page_shas = pa.array([p.sha256 for p in landing.payloads], pa.string())
+
+    def checksums(indices: list[int]) -> pa.Array:  # each row's page checksum, one copy per page
+        return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), page_shas)
+
     landing.tables = [
         RawTable("bureau_volunteers", with_provenance(strings_table(volunteers, VOLUNTEER_COLUMNS), context,
-                                                      fetched, shas)),
+                                                      fetched, checksums(pages))),
         RawTable("bureau_volunteer_attributes", with_provenance(
-            strings_table(attributes, VOLUNTEER_ATTRIBUTE_COLUMNS), context, fetched, attr_shas)),
+            strings_table(attributes, VOLUNTEER_ATTRIBUTE_COLUMNS), context, fetched, checksums(attr_pages))),
     ]
     return landing
 
 
-def _pseudonymised(record: dict[str, Any], pseudo: Pseudonymiser) -> dict[str, Any]:
-    """The volunteer's identity as keyed hashes only."""
+_NORMALISE = object()
+
+
+def _pseudonymised(record: dict[str, Any], pseudo: Pseudonymiser, postcode: Any = _NORMALISE) -> dict[str, Any]:
+    """The volunteer's identity as keyed hashes only (``postcode``: the record's, normalised already)."""
+    if postcode is _NORMALISE:
+        postcode = normalise_postcode(record.get("postcode"))
     return {
         "volunteer_id": record.get("id"),
         "first_name_hash": pseudo.name("first_name", record.get("first_name")),
         "surname_hash": pseudo.name("surname", record.get("surname")),
         "email_hash": pseudo.email(record.get("email")),
         "dob_hash": pseudo.dob(parse_dob(record.get("date_of_birth"))),
-        "postcode_hash": pseudo.postcode(normalise_postcode(record.get("postcode"))),
+        "postcode_hash": pseudo.postcode(postcode),
     }
