@@ -38,6 +38,7 @@ from ingest.landing import (
 from ingest.pseudonymise import Pseudonymiser, load_key
 from ingest.sources import Source, load_sources
 from warehouse.duck import first_row, write_connection
+from warehouse.gc_pause import paused_gc
 from warehouse.meta import LedgerRow, record_retirement, spool_failure
 from warehouse.settings import Settings, get_settings
 
@@ -168,7 +169,8 @@ def load_source(source_id: str, fetch_id: str, *, run_key: str | None = None, ru
             raise HarvestError("; ".join(failures))
         try:
             ensure_meta(con)
-            _read(client, source, con, ctx, context, settings, fetched, results, fail)
+            with paused_gc():  # a reader builds and keeps millions of objects (England surveys: 62-65 s → 53 s)
+                _read(client, source, con, ctx, context, settings, fetched, results, fail)
         except FAILURES as exc:
             fail(con, ctx, exc)
     if failures:

@@ -23,6 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from warehouse.gc_pause import paused_gc
+
 HSDS_FILE = "service_map.hsds.json"
 GEOJSON_FILE = "service_map.geojson"
 VOCABULARY = "common-ground-service-taxonomy"
@@ -215,7 +217,8 @@ SOURCES_SQL = ("SELECT canonical_service_id, directory, service_id, service_at_l
 def export_hsds(con: Any, folder: Path) -> list[Path]:
     if not _has_tables(con, "service_map", "service_map_sources"):
         return []
-    doc = hsds_document(_rows(con, SERVICES_SQL))
+    with paused_gc():  # millions of dicts built and kept: see warehouse/gc_pause.py
+        doc = hsds_document(_rows(con, SERVICES_SQL))
     errors = hsds_errors(doc)
     if errors:  # never publish a file partners' HSDS tools would reject
         raise ValueError(f"{HSDS_FILE} fails the HSDS 3.0 schema: " + "; ".join(errors[:5]))
@@ -225,7 +228,9 @@ def export_hsds(con: Any, folder: Path) -> list[Path]:
 def export_geojson(con: Any, folder: Path) -> list[Path]:
     if not _has_tables(con, "service_map"):
         return []
-    return [_write(folder / GEOJSON_FILE, geojson_document(_rows(con, SERVICES_SQL)))]
+    with paused_gc():
+        doc = geojson_document(_rows(con, SERVICES_SQL))
+    return [_write(folder / GEOJSON_FILE, doc)]
 
 
 EXPORTS = [export_hsds, export_geojson]
