@@ -49,7 +49,7 @@ def test_cycles_made_while_paused_are_collected_afterwards():
             a, b = Node(), Node()
             a.other, b.other = b, a
         del a, b
-        alive = sum(isinstance(o, Node) for o in gc.get_objects())
+        alive = sum(type(o) is Node for o in gc.get_objects())
     assert alive == 2000  # nothing collected while paused
     gc.collect()
-    assert not any(isinstance(o, Node) for o in gc.get_objects())
+    assert not any(type(o) is Node for o in gc.get_objects())

@@ -294,10 +294,17 @@ def test_fresh_deployment_publishes_unattended_then_republishes_identically(depl
     # 2. every ingestion DAG triggered together: one more build, identical marts
     published_before = len(api.all("/dags/warehouse_build/dagRuns/~/taskInstances", "task_instances",
                                    task_id="publish", state="success"))
+    runs_before = {(r["dag_id"], r["dag_run_id"]) for r in api.all("/dags/~/dagRuns", "dag_runs")}
     for dag_id in INGESTION:
         api.trigger(dag_id)
     wait_for_quiet_publication(deployment, published_before, peak)
     builds_second = count_builds(api) - builds_first
+    # an ingestion run the scheduler started on its own cadence meanwhile (the hourly volunteering feed
+    # crossing the hour) is a genuine new load, which may earn its own build; the test must not hang on
+    # the wall clock, so it allows one extra build per such run and no more
+    unplanned = sorted((r["dag_id"], r["dag_run_id"]) for r in api.all("/dags/~/dagRuns", "dag_runs")
+                       if r["dag_id"] in INGESTION and r["run_type"] != "manual"
+                       and (r["dag_id"], r["dag_run_id"]) not in runs_before)
     second = mart_checksums(root / "published")
     assert second == first, sorted(t for t in first if first[t] != second.get(t))
 
@@ -307,8 +314,9 @@ def test_fresh_deployment_publishes_unattended_then_republishes_identically(depl
     build_runs = api.all("/dags/warehouse_build/dagRuns", "dag_runs")
     print(f"\nRESULT unpause->publish {first_publish_s:.0f}s; builds: first cycle {builds_first}, "
           f"second cycle {builds_second} (of {len(build_runs)} warehouse_build runs, the rest skipped); "
-          f"failed task instances 0; retried {len(retried)}; peak RSS of Airflow processes {peak[0] / 1e6:.0f} MB")
-    assert builds_second == 1, "a burst of four feed updates must give one build"
+          f"failed task instances 0; retried {len(retried)}; peak RSS of Airflow processes {peak[0] / 1e6:.0f} MB; "
+          f"scheduled ingestion runs during the burst: {unplanned or 'none'}")
+    assert 1 <= builds_second <= 1 + len(unplanned), "a burst of four feed updates must give one build"
 
 
 def _sources(family: str) -> list[str]:
