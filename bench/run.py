@@ -43,6 +43,7 @@ class Stage:
     rows: int | None = None
     ok: bool = True
     detail: dict[str, Any] = field(default_factory=dict)
+    cpu_seconds: float | None = None  # user + system CPU of the stage's process (from wait4)
 
     @property
     def rows_per_second(self) -> float | None:
@@ -88,7 +89,7 @@ class StageProcess:
             if "RESULT:" in line:  # progress bars may share the line (carriage returns, no newline)
                 result = json.loads(line.split("RESULT:", 1)[1])
         stage = Stage(self.name, seconds, usage.ru_maxrss / 1024, result.get("rows"), self.proc.returncode == 0,
-                      {k: v for k, v in result.items() if k != "rows"})
+                      {k: v for k, v in result.items() if k != "rows"}, usage.ru_utime + usage.ru_stime)
         if self.proc.returncode != 0:
             stage.detail["error"] = "".join(self.lines[-15:])
         return stage, result
@@ -121,10 +122,39 @@ def load_order(families: dict[str, str], fetched: list[str], loaded: set[str]) -
     return None
 
 
+def machine_cpu_ticks(stat: str | None = None) -> tuple[int, int] | None:
+    """(busy, total) CPU ticks of the whole machine from ``/proc/stat``'s ``cpu`` line; None off Linux.
+
+    Busy is every column but idle and iowait (guest time is already inside user and nice)."""
+    if stat is None:
+        try:
+            stat = Path("/proc/stat").read_text()
+        except OSError:
+            return None
+    for line in stat.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "cpu":
+            ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+            return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+    return None
+
+
+def busy_fraction(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """Share of the machine's CPU time spent busy between two ``machine_cpu_ticks`` readings."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def fetch_and_load(families: dict[str, str], env: dict[str, str]) -> list[Stage]:
     """Fetch every source concurrently in one process and load each in its own process as soon as it is
-    fetched (one load at a time: the one writer), so loads overlap the fetches still running."""
+    fetched (one load at a time: the one writer), so loads overlap the fetches still running.
+
+    The fetch stage's detail says how busy the machine's cores were over the whole ingestion (the feed
+    server included) and how long the writer sat idle waiting for a fetch: idle cores and a busy writer
+    mean work should move out of the loads; saturated cores mean moving it gains nothing."""
     finished: queue.Queue[str] = queue.Queue()
+    ticks_before = machine_cpu_ticks()
 
     def on_line(line: str) -> None:
         if line.startswith("FETCHED:"):
@@ -136,6 +166,7 @@ def fetch_and_load(families: dict[str, str], env: dict[str, str]) -> list[Stage]
     fetched: list[str] = []
     loaded: set[str] = set()
     loads: list[Stage] = []
+    writer_busy = 0.0
     while len(loaded) < len(source_ids):
         source = load_order(families, fetched, loaded)
         if source is None:
@@ -149,16 +180,23 @@ def fetch_and_load(families: dict[str, str], env: dict[str, str]) -> list[Stage]
                              env)
         loads.append(stage)
         loaded.add(source)
+        writer_busy += stage.seconds
         print(render([stage]).splitlines()[-1], flush=True)
     fetch_stage, _ = fetch.wait()
-    fetch_stage.detail["ingestion_seconds"] = time.perf_counter() - fetch.started  # fetch and every load
+    ingestion_seconds = time.perf_counter() - fetch.started  # fetch and every load
+    fetch_stage.detail["ingestion_seconds"] = ingestion_seconds
+    fetch_stage.detail["writer_idle_seconds"] = max(0.0, ingestion_seconds - writer_busy)
+    fetch_stage.detail["machine_cpu_busy"] = busy_fraction(ticks_before, machine_cpu_ticks())
     missing = [s for s in source_ids if s not in loaded]
     if missing:
         fetch_stage.ok = False
         fetch_stage.detail.setdefault("error", f"never loaded (fetch did not report them): {missing}")
     print(render([fetch_stage]).splitlines()[-1], flush=True)
-    print(f"ingestion (the fetch and every load, overlapped): {fetch_stage.detail['ingestion_seconds']:.1f}s",
-          flush=True)
+    busy = fetch_stage.detail["machine_cpu_busy"]
+    print(f"ingestion (the fetch and every load, overlapped): {ingestion_seconds:.1f}s; writer idle "
+          f"{fetch_stage.detail['writer_idle_seconds']:.1f}s; machine CPU busy "
+          f"{'n/a' if busy is None else f'{busy:.0%}'} (load CPU {sum(s.cpu_seconds or 0 for s in loads):.1f}s, "
+          f"fetch CPU {fetch_stage.cpu_seconds or 0:.1f}s)", flush=True)
     return [fetch_stage, *loads]
 
 
@@ -277,11 +315,12 @@ READS = """
 
 
 def render(stages: list[Stage]) -> str:
-    lines = [f"{'stage':<44}{'seconds':>10}{'rows':>12}{'rows/s':>12}{'peak RSS MB':>13}  ok"]
+    lines = [f"{'stage':<44}{'seconds':>10}{'CPU s':>9}{'rows':>12}{'rows/s':>12}{'peak RSS MB':>13}  ok"]
     for s in stages:
         rps = f"{s.rows_per_second:,.0f}" if s.rows_per_second else "-"
         rows = f"{s.rows:,}" if s.rows else "-"
-        lines.append(f"{s.name:<44}{s.seconds:>10.1f}{rows:>12}{rps:>12}{s.peak_rss_mb:>13.0f}  "
+        cpu = "-" if s.cpu_seconds is None else f"{s.cpu_seconds:.1f}"
+        lines.append(f"{s.name:<44}{s.seconds:>10.1f}{cpu:>9}{rows:>12}{rps:>12}{s.peak_rss_mb:>13.0f}  "
                      f"{'yes' if s.ok else 'NO'}")
     return "\n".join(lines)
 
@@ -355,6 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     floor_seconds = sum(f.seconds for f in floors)
     summary = {
         "end_to_end_seconds": total, "ingestion_seconds": stages[0].detail.get("ingestion_seconds"),
+        "ingestion_machine_cpu_busy": stages[0].detail.get("machine_cpu_busy"),
+        "ingestion_writer_idle_seconds": stages[0].detail.get("writer_idle_seconds"),
         "peak_rss_mb": peak, "floor_seconds": floor_seconds,
         "floor_parts": {f.name: round(f.seconds, 1) for f in floors}, "floor_ok": all(f.ok for f in floors),
         "ratio_to_floor": total / floor_seconds if floor_seconds else None,
