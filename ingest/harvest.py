@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from ingest import parse_ahead
 from ingest import staged_fetch as staged
 from ingest.feeds.area_profiles import read_area_bundle
 from ingest.feeds.boundaries import lookup_codes, read_boundaries
@@ -112,12 +113,19 @@ def fetch_source(source_id: str, *, base_url: str, run_key: str | None = None, r
                         deadline_seconds=source.fetch_deadline) as inner:
             recorder = staged.RecordingClient(inner, folder)
             stopped = walk(recorder, source, hint)
-        staged.commit(folder, settings.landing_dir, fetch_id, {
+        manifest = {
             "source": source.id, "protocol": source.protocol, "base_url": base_url, "run_key": run_key,
             "run_id": run_id, "started_at": started.isoformat(), "cursor": hint, "stopped": stopped,
             "chain": recorder.chain, "requests": len(recorder.responses),
             "bytes": sum(r.get("bytes", 0) for r in recorder.responses),
-            "responses": recorder.responses})
+            "responses": recorder.responses}
+        if source.protocol in parse_ahead.PROTOCOLS:  # its reader needs no warehouse: parse here, not in the slot
+            ctx = LoadContext(source=source.id, family=source.family, load_id=f"{source.id}@{run_key}",
+                              run_id=run_id, started_at=started)
+            with paused_gc():
+                manifest["parse_ahead"] = parse_ahead.stage(folder, fetch_id, manifest, source, ctx,
+                                                            parse_offline) or "staged"
+        staged.commit(folder, settings.landing_dir, fetch_id, manifest)
     except BaseException as exc:  # killed by a timeout too: no half fetch stays, and the failure is recorded
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -188,24 +196,42 @@ def _read(client: Any, source: Source, con: duckdb.DuckDBPyConnection, ctx: Load
         paths = archive_payloads(landing, settings.landing_dir) if source.archive_payloads else None
         results.append(_brief(write_landing(con, landing, archived_paths=paths)))
 
-    if source.protocol == "ons_area_bundle":
-        land(con, read_area_bundle(client, source, ctx))
+    if source.protocol in parse_ahead.PROTOCOLS:
+        land(con, _parsed_or_parse(client, source, ctx, fetched))
     elif source.protocol == "area_boundaries":
         land(con, read_boundaries(client, source, ctx, lambda: lookup_codes(con)))
-    elif source.protocol == "hsds_services":
-        land(con, read_directory(client, source, ctx, per_page=source.page_size or 200))
     elif source.protocol == "rpde_vacancies":
         _load_vacancies(client, source, con, ctx, settings, fetched, results, fail)
     elif source.protocol == "paged_volunteers":
         pseudo = Pseudonymiser(load_key())
         land(con, read_volunteers(client, source, ctx, pseudo, lambda pcs: postcode_lookup(con, pcs),
                                   per_page=source.page_size or 500))
-    elif source.protocol == "vds_activities":  # Volunteering Data Standard snapshot
-        land(con, read_vds_activities(client, source, ctx))
     elif source.protocol == "survey_index":
         _harvest_surveys(client, source, con, context, land, fail, results)
     else:  # the registry validates protocols, so this is a programming error
         raise ValueError(f"no reader for protocol {source.protocol!r}")
+
+
+def parse_offline(client: Any, source: Source, ctx: LoadContext) -> Landing:
+    """Run the reader of a source that needs no warehouse connection (``parse_ahead.PROTOCOLS``)."""
+    if source.protocol == "ons_area_bundle":
+        return read_area_bundle(client, source, ctx)
+    if source.protocol == "hsds_services":
+        return read_directory(client, source, ctx, per_page=source.page_size or 200)
+    if source.protocol == "vds_activities":  # Volunteering Data Standard snapshot
+        return read_vds_activities(client, source, ctx)
+    raise ValueError(f"protocol {source.protocol!r} needs the warehouse to parse")
+
+
+def _parsed_or_parse(client: Any, source: Source, ctx: LoadContext, fetched: staged.StagedFetch) -> Landing:
+    """The Landing the fetch parsed, or (saying why in the ledger notes) the responses parsed here."""
+    try:
+        return parse_ahead.restore(fetched, source, ctx)
+    except parse_ahead.NotParsed as exc:
+        log.info("[%s] parsing in the load: %s", source.id, exc)
+        landing = parse_offline(client, source, ctx)
+        landing.notes.append(f"parsed in the load: {exc}")
+        return landing
 
 
 def _stored_position(settings: Settings, source_id: str) -> dict[str, Any] | None:
