@@ -7,13 +7,17 @@ parse falls back to parsing in the load and says why in the ledger notes.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 import requests
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest import staged_fetch as staged
 from ingest.harvest import HarvestError, fetch_source, load_source
@@ -142,3 +146,65 @@ def test_a_reader_error_at_fetch_time_becomes_the_loads_failed_row(server, tmp_p
                           "AND table_name = 'directory_services'").fetchone()[0]
     assert status == "failed" and error in str(caught.value) and not raw
 
+
+
+# --- the staged parse round-trips whatever a reader produces ------------------------------------------------
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
+                           | st.text(st.characters(exclude_categories=("Cs",))),
+                           lambda inner: st.lists(inner, max_size=3)
+                           | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+cells = st.none() | st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(cells, cells), max_size=20),
+       records=st.lists(st.tuples(st.dictionaries(st.text(max_size=8), json_values, max_size=4),
+                                  st.none() | st.text(max_size=6)), max_size=6),
+       bodies=st.lists(st.binary(max_size=64), min_size=1, max_size=3))
+def test_a_staged_parse_restores_exactly_what_the_reader_returned(tmp_path_factory, rows, records, bodies):
+    from ingest.http_client import Payload
+    from ingest.landing import (
+        Landing,
+        LoadContext,
+        QuarantineRecord,
+        RawTable,
+        _bounded_json,
+        strings_table,
+        with_provenance,
+    )
+    from ingest.parse_ahead import restore, stage
+    from ingest.sources import Source
+
+    folder = tmp_path_factory.mktemp("staged")
+    fetched_at = datetime(2026, 12, 4, 21, 0, 0, 123456, tzinfo=UTC)
+    responses, payloads = [], []
+    for i, body in enumerate(bodies):
+        (folder / f"{i:05d}.body").write_bytes(body)
+        sha = hashlib.sha256(body).hexdigest()
+        responses.append({"key": f"http://x/{i}", "url": f"http://x/{i}", "file": f"{i:05d}.body", "status": 200,
+                          "bytes": len(body), "sha256": sha, "content_type": "application/json",
+                          "fetched_at": fetched_at.isoformat(), "attempts": 1})
+        payloads.append(Payload(f"http://x/{i}", 200, body, "application/json", fetched_at, sha, 1))
+    manifest = {"source": "s", "base_url": "http://x", "responses": responses, "stopped": None}
+    source = Source(id="s", family="service_maps", protocol="hsds_services", path="/", conn_id="x", max_bytes=1 << 20,
+                    connect_timeout=5, read_timeout=5, max_pages=5, archive_payloads=True)
+    fetch_ctx = LoadContext(source="s", family="service_maps", load_id="s@fetch", started_at=fetched_at)
+    table = with_provenance(strings_table([{"a": a, "b": b} for a, b in rows], ["a", "b"]), fetch_ctx, fetched_at,
+                            [payloads[0].sha256] * len(rows))
+    quarantine = [QuarantineRecord("service", "bad", record, key, payloads[-1].sha256) for record, key in records]
+    made = Landing(context=fetch_ctx, received=len(rows) + len(records), loaded=len(rows), tables=[
+        RawTable("directory_services", table)], quarantine=quarantine, payloads=payloads, notes=["n1"])
+
+    assert stage(folder, "s/k", manifest, source, fetch_ctx, lambda client, src, ctx: made) is None
+    load_ctx = LoadContext(source="s", family="service_maps", load_id="s@load")
+    back = restore(staged.StagedFetch("s/k", folder, manifest), source, load_ctx)
+
+    (restored,) = back.tables
+    assert restored.rows.column("_load_id").to_pylist() == ["s@load"] * len(rows)
+    assert restored.rows.drop_columns(["_load_id"]).equals(table.drop_columns(["_load_id"]))
+    assert [_bounded_json(q.record) for q in back.quarantine] == [_bounded_json(q.record) for q in quarantine]
+    assert [(q.entity, q.reason, q.record_key, q.payload_sha256) for q in back.quarantine] == \
+        [(q.entity, q.reason, q.record_key, q.payload_sha256) for q in quarantine]
+    assert back.payloads == payloads and back.context is load_ctx
+    assert (back.received, back.loaded, back.notes[0]) == (made.received, made.loaded, "n1")
