@@ -122,9 +122,8 @@ def fetch_source(source_id: str, *, base_url: str, run_key: str | None = None, r
         if source.protocol in parse_ahead.PROTOCOLS:  # its reader needs no warehouse: parse here, not in the slot
             ctx = LoadContext(source=source.id, family=source.family, load_id=f"{source.id}@{run_key}",
                               run_id=run_id, started_at=started)
-            with paused_gc():
-                manifest["parse_ahead"] = parse_ahead.stage(folder, fetch_id, manifest, source, ctx,
-                                                            parse_offline) or "staged"
+            manifest["parse_ahead"] = parse_ahead.stage(folder, fetch_id, manifest, source, ctx,
+                                                        parse_offline) or "staged"
         staged.commit(folder, settings.landing_dir, fetch_id, manifest)
     except BaseException as exc:  # killed by a timeout too: no half fetch stays, and the failure is recorded
         if folder is not None:

@@ -33,6 +33,7 @@ from ingest.http_client import Payload
 from ingest.landing import PROVENANCE_COLUMNS, Landing, LoadContext, QuarantineRecord, RawTable
 from ingest.sources import Source
 from ingest.staged_fetch import ReplayClient, StagedFetch, StagedFetchError
+from warehouse.gc_pause import paused_gc
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ PROTOCOLS = frozenset({"hsds_services", "ons_area_bundle", "vds_activities"})  #
 FOLDER = "parsed"
 DESCRIPTOR = "landing.json"
 FORMAT = 1
-# one parse at a time per process: the prefetch's threads would otherwise hold several sources' rows at once
+# one parse at a time per process: the prefetch's threads would otherwise hold several sources' rows at
+# once (and the collector's pause is process-wide, so only one thread may own it)
 _ONE_AT_A_TIME = threading.Lock()
 
 
@@ -68,7 +70,7 @@ def stage(folder: Path, fetch_id: str, manifest: dict[str, Any], source: Source,
     with _ONE_AT_A_TIME:
         started = time.perf_counter()
         try:
-            with ReplayClient(StagedFetch(fetch_id, folder, manifest)) as client:
+            with ReplayClient(StagedFetch(fetch_id, folder, manifest)) as client, paused_gc():
                 landing = reader(client, source, context)
             _save(out, landing, manifest, source, time.perf_counter() - started)
         except Exception as exc:  # any failure leaves the parse to the load, which records it
