@@ -32,7 +32,7 @@ import pyarrow as pa
 from ingest.http_client import Payload
 from ingest.landing import PROVENANCE_COLUMNS, Landing, LoadContext, QuarantineRecord, RawTable
 from ingest.sources import Source
-from ingest.staged_fetch import ReplayClient, StagedFetch, StagedFetchError
+from ingest.staged_fetch import ReplayClient, StagedFetch, verified_body
 from warehouse.gc_pause import paused_gc
 
 log = logging.getLogger(__name__)
@@ -163,22 +163,8 @@ def restore(fetched: StagedFetch, source: Source, context: LoadContext) -> Landi
 
 def _verified_bodies(fetched: StagedFetch) -> dict[str, bytes]:
     """Every recorded body by file name, each checked against the manifest as the replay client does."""
-    bodies: dict[str, bytes] = {}
-    for entry in fetched.manifest["responses"]:
-        if "file" not in entry:
-            continue
-        try:
-            content = (fetched.folder / entry["file"]).read_bytes()
-        except OSError as exc:
-            raise StagedFetchError(f"staged fetch {fetched.fetch_id}: body {entry['file']} unreadable "
-                                   f"({exc})") from exc
-        digest = hashlib.sha256(content).hexdigest()
-        if len(content) != entry["bytes"] or digest != entry["sha256"]:
-            raise StagedFetchError(f"staged fetch {fetched.fetch_id}: body {entry['file']} of {entry['url']} does "
-                                   f"not match its manifest ({len(content)} bytes sha256 {digest[:12]}…, manifest "
-                                   f"says {entry['bytes']} bytes sha256 {entry['sha256'][:12]}…); refusing it")
-        bodies[entry["file"]] = content
-    return bodies
+    return {entry["file"]: verified_body(fetched, entry) for entry in fetched.manifest["responses"]
+            if "file" in entry}
 
 
 def _stamped(table: pa.Table, context: LoadContext) -> pa.Table:

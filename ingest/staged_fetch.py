@@ -211,17 +211,8 @@ class ReplayClient:
         self.stats.requests += 1
         if "error" in entry:
             raise FeedError(self.source, entry["error"]["url"], entry["error"]["reason"])
-        path = self.staged.folder / entry["file"]
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise StagedFetchError(f"staged fetch {self.staged.fetch_id}: body {entry['file']} unreadable "
-                                   f"({exc})") from exc
-        digest = hashlib.sha256(content).hexdigest()
-        if len(content) != entry["bytes"] or digest != entry["sha256"]:
-            raise StagedFetchError(f"staged fetch {self.staged.fetch_id}: body {entry['file']} of {url} does not "
-                                   f"match its manifest ({len(content)} bytes sha256 {digest[:12]}…, manifest "
-                                   f"says {entry['bytes']} bytes sha256 {entry['sha256'][:12]}…); refusing it")
+        content = verified_body(self.staged, entry, url)
+        digest = entry["sha256"]
         self.stats.bytes += len(content)
         return Payload(url=entry["url"], status=entry["status"], content=content, content_type=entry["content_type"],
                        fetched_at=datetime.fromisoformat(entry["fetched_at"]), sha256=digest,
@@ -230,6 +221,20 @@ class ReplayClient:
     def get_json(self, path_or_url: str, params: dict[str, Any] | None = None) -> tuple[Any, Payload]:
         payload = self.get(path_or_url, params)
         return decode_json(self.source, payload, "file" if isinstance(self._urls, FileClient) else "body"), payload
+
+
+def verified_body(fetched: StagedFetch, entry: dict[str, Any], url: str | None = None) -> bytes:
+    """One recorded body, refused (StagedFetchError) unless its length and sha256 match the manifest."""
+    try:
+        content = (fetched.folder / entry["file"]).read_bytes()
+    except OSError as exc:
+        raise StagedFetchError(f"staged fetch {fetched.fetch_id}: body {entry['file']} unreadable ({exc})") from exc
+    digest = hashlib.sha256(content).hexdigest()
+    if len(content) != entry["bytes"] or digest != entry["sha256"]:
+        raise StagedFetchError(f"staged fetch {fetched.fetch_id}: body {entry['file']} of {url or entry['url']} does "
+                               f"not match its manifest ({len(content)} bytes sha256 {digest[:12]}…, manifest "
+                               f"says {entry['bytes']} bytes sha256 {entry['sha256'][:12]}…); refusing it")
+    return content
 
 
 def begin(landing_dir: Path, source: str) -> Path:
